@@ -1,0 +1,211 @@
+"""The model: nn.Modules built from a stage table (MBConv, squeeze-and-excitation, stochastic depth).
+
+Read top to bottom: convolution with padding, conv-BN-activation, squeeze-excite, stochastic depth,
+the three block kinds, the network. Every shape comes from `architecture.blocks(spec)`, the same
+walk that `cost` counts, so the analytic parameter count and `sum(p.numel())` cannot drift apart.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .architecture import Block, Network, blocks
+from .cost import check_resolution
+from .families import resolve
+
+ACTIVATIONS = {"silu": nn.SiLU, "relu6": nn.ReLU6, "relu": nn.ReLU}
+
+
+class Conv2d(nn.Conv2d):
+    """A bias-free convolution with PyTorch's symmetric padding or TensorFlow's "same" padding.
+
+    TensorFlow pads a stride-2 convolution more on the bottom/right than on the top/left; weights
+    trained that way (the Lite0 checkpoint) lose accuracy under symmetric padding.
+    """
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1,
+                 padding: str = "symmetric", bias: bool = False):
+        self.same = padding == "same" and stride > 1
+        super().__init__(cin, cout, kernel, stride, padding=0 if self.same else (kernel - 1) // 2,
+                         groups=groups, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.same:
+            pads = []
+            for size in (x.shape[-1], x.shape[-2]):   # F.pad wants the last dimension first
+                total = max((math.ceil(size / self.stride[0]) - 1) * self.stride[0] + self.kernel_size[0] - size, 0)
+                pads += [total // 2, total - total // 2]
+            x = F.pad(x, pads)
+        return super().forward(x)
+
+
+class ConvBNAct(nn.Sequential):
+    """Convolution, BatchNorm, then the activation (none for the linear projection of MBConv)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, spec: Network, stride: int = 1,
+                 groups: int = 1, activation: bool = True):
+        layers = [Conv2d(cin, cout, kernel, stride, groups, spec.padding),
+                  nn.BatchNorm2d(cout, eps=spec.bn_eps, momentum=spec.bn_momentum)]
+        if activation:
+            layers.append(ACTIVATIONS[spec.activation](inplace=True))
+        super().__init__(*layers)
+
+
+class SqueezeExcite(nn.Module):
+    """Squeeze-and-excitation (Hu et al. 2018): reweight channels by a summary of the whole image.
+
+    Squeeze: average each channel to one number. Excite: a two-layer bottleneck (width set from
+    the *block's input* channels times 0.25 in EfficientNet) gives each channel a gate in (0, 1).
+    """
+
+    def __init__(self, channels: int, squeeze_channels: int, activation: type[nn.Module] = nn.SiLU):
+        super().__init__()
+        self.reduce = nn.Conv2d(channels, squeeze_channels, 1)
+        self.activation = activation(inplace=True)
+        self.expand = nn.Conv2d(squeeze_channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate = x.mean((2, 3), keepdim=True)
+        gate = self.expand(self.activation(self.reduce(gate)))
+        return x * torch.sigmoid(gate)
+
+
+def stochastic_depth(x: torch.Tensor, drop_rate: float, training: bool) -> torch.Tensor:
+    """Drop the whole residual branch for some samples, rescaling the rest (Huang et al. 2016).
+
+    Per sample, as the reference's "drop connect": survivors are divided by the survival
+    probability so that the expected output is unchanged and evaluation needs no correction.
+    """
+    if not training or drop_rate == 0.0:
+        return x
+    survival = 1.0 - drop_rate
+    keep = torch.empty((x.shape[0],) + (1,) * (x.dim() - 1), dtype=x.dtype, device=x.device)
+    return x * keep.bernoulli_(survival).div_(survival)
+
+
+class MBConv(nn.Module):
+    """Mobile inverted bottleneck (Sandler et al. 2018) with squeeze-excite, EfficientNet's block.
+
+    expand (1x1, skipped when the ratio is 1) -> depthwise kxk -> squeeze-excite -> project (1x1,
+    no activation), plus the input when the shape is unchanged, through stochastic depth.
+    """
+
+    def __init__(self, b: Block, spec: Network):
+        super().__init__()
+        self.residual, self.drop_rate = b.residual, b.drop_rate
+        self.expand = (ConvBNAct(b.in_channels, b.hidden_channels, 1, spec)
+                       if b.hidden_channels != b.in_channels else nn.Identity())
+        self.depthwise = ConvBNAct(b.hidden_channels, b.hidden_channels, b.kernel, spec, b.stride,
+                                   groups=b.hidden_channels)
+        self.squeeze_excite = (SqueezeExcite(b.hidden_channels, b.se_channels, ACTIVATIONS[spec.activation])
+                               if b.se_channels else nn.Identity())
+        self.project = ConvBNAct(b.hidden_channels, b.out_channels, 1, spec, activation=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.project(self.squeeze_excite(self.depthwise(self.expand(x))))
+        if self.residual:
+            out = x + stochastic_depth(out, self.drop_rate, self.training)
+        return out
+
+
+class Separable(nn.Sequential):
+    """MobileNetV1's layer: a depthwise kxk then a pointwise 1x1 convolution, each with BN and ReLU."""
+
+    def __init__(self, b: Block, spec: Network):
+        super().__init__(
+            ConvBNAct(b.in_channels, b.in_channels, b.kernel, spec, b.stride, groups=b.in_channels),
+            ConvBNAct(b.in_channels, b.out_channels, 1, spec))
+
+
+class Bottleneck(nn.Module):
+    """ResNet's bottleneck: 1x1 down, kxk (with the stride), 1x1 up, added to a (projected) shortcut."""
+
+    def __init__(self, b: Block, spec: Network):
+        super().__init__()
+        self.drop_rate = b.drop_rate
+        self.body = nn.Sequential(
+            ConvBNAct(b.in_channels, b.hidden_channels, 1, spec),
+            ConvBNAct(b.hidden_channels, b.hidden_channels, b.kernel, spec, b.stride),
+            ConvBNAct(b.hidden_channels, b.out_channels, 1, spec, activation=False))
+        self.shortcut = (ConvBNAct(b.in_channels, b.out_channels, 1, spec, b.stride, activation=False)
+                         if b.stride != 1 or b.in_channels != b.out_channels else nn.Identity())
+        self.activation = ACTIVATIONS[spec.activation](inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.shortcut(x) + stochastic_depth(self.body(x), self.drop_rate, self.training))
+
+
+BLOCK_MODULES = {"mbconv": MBConv, "separable": Separable, "bottleneck": Bottleneck}
+
+
+class EfficientNet(nn.Module):
+    """A network built from any stage table: stem, stages of blocks, head, pooling, dropout, classifier."""
+
+    def __init__(self, spec: Network, num_classes: int = 1000):
+        super().__init__()
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}.")
+        self.spec, self.num_classes = spec, num_classes
+        stem = [ConvBNAct(spec.in_channels, spec.stem_channels, spec.stem_kernel, spec, spec.stem_stride)]
+        if spec.stem_pool:
+            stem.append(nn.MaxPool2d(3, 2, padding=1))
+        self.stem = nn.Sequential(*stem)
+        stages, walk = [], iter(blocks(spec))
+        for stage in spec.stages:
+            stages.append(nn.Sequential(*(BLOCK_MODULES[stage.block](next(walk), spec)
+                                          for _ in range(stage.repeats))))
+        self.stages = nn.Sequential(*stages)
+        self.head = (ConvBNAct(spec.stages[-1].out_channels, spec.head_channels, 1, spec)
+                     if spec.head_channels else nn.Identity())
+        self.dropout = nn.Dropout(spec.dropout)
+        self.classifier = nn.Linear(spec.features, num_classes)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Kaiming-normal (fan-out) convolutions, unit BatchNorm, uniform classifier: the reference init."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                bound = 1.0 / math.sqrt(m.out_features)
+                nn.init.uniform_(m.weight, -bound, bound)
+                nn.init.zeros_(m.bias)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last feature map, before pooling (what class activation maps look at)."""
+        return self.head(self.stages(self.stem(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != self.spec.in_channels:
+            raise ValueError(f"{self.spec.name} expects images shaped (batch, {self.spec.in_channels}, H, W), "
+                             f"got {tuple(x.shape)}.")
+        pooled = torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1)
+        return self.classifier(self.dropout(pooled))
+
+
+def efficientnet(name_or_spec: str | Network = "b0", num_classes: int = 1000, **overrides) -> EfficientNet:
+    """Build a network by name ("b0".."b7", "lite0".."lite4", "small-b0", baselines) or from a table.
+
+    `overrides` replace fields of the table, e.g. `efficientnet("b0", 10, in_channels=1, dropout=0.1)`.
+
+    >>> model = efficientnet("b0")
+    >>> sum(p.numel() for p in model.parameters())
+    5288548
+    """
+    spec = resolve(name_or_spec)
+    if overrides:
+        unknown = sorted(set(overrides) - set(spec.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"unknown field(s) {unknown} for a Network; valid fields: "
+                             f"{', '.join(spec.__dataclass_fields__)}.")
+        spec = spec.with_(**overrides)
+    check_resolution(spec, spec.resolution)
+    return EfficientNet(spec, num_classes)

@@ -1,0 +1,142 @@
+"""Scaling rules: compound coefficients (Eq. 3) and stage table -> stage table (Eq. 2).
+
+Everything here is a pure function of plain data; no module is built.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import NamedTuple
+
+from .architecture import Network
+
+
+class Multipliers(NamedTuple):
+    """How much deeper (d), wider (w) and higher-resolution (r) a network is than its baseline."""
+
+    depth: float
+    width: float
+    resolution: float
+
+
+def round_filters(channels: int, width: float = 1.0, divisor: int = 8) -> int:
+    """Channels after width scaling: the nearest multiple of `divisor`, never 10% below the exact value.
+
+    This is the rule of the TensorFlow reference and of torchvision (`_make_divisible`): hardware
+    likes multiples of 8, but rounding down by more than 10% would lose too much capacity.
+
+    >>> round_filters(16, width=1.2)   # 19.2 rounds to 16, more than 10% low, so one step up
+    24
+    >>> round_filters(32, width=1.1)
+    32
+    """
+    exact = channels * width
+    rounded = max(divisor, int(exact + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * exact:
+        rounded += divisor
+    return int(rounded)
+
+
+def round_repeats(repeats: int, depth: float = 1.0) -> int:
+    """Layers after depth scaling: always rounded up, so a stage never loses its last layer.
+
+    >>> round_repeats(3, depth=1.1)
+    4
+    """
+    return int(math.ceil(repeats * depth))
+
+
+def _check_positive(name: str, value: float) -> float:
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number greater than 0, got {value!r}; "
+                         f"1.0 leaves the {name} of the baseline unchanged.")
+    return float(value)
+
+
+def compound(phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15) -> Multipliers:
+    """Eq. 3: depth = alpha^phi, width = beta^phi, resolution = gamma^phi.
+
+    With alpha * beta^2 * gamma^2 close to 2, FLOPS grow by about 2^phi. The defaults are the
+    values the paper's grid search found at phi = 1 on B0.
+
+    >>> [round(m, 3) for m in compound(1)]
+    [1.2, 1.1, 1.15]
+    """
+    if not isinstance(phi, (int, float)) or not math.isfinite(phi) or phi < 0:
+        raise ValueError(f"phi must be a finite number >= 0 (0 is the baseline, 7 is about B7), got {phi!r}.")
+    for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
+        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 1:
+            raise ValueError(f"{name} must be a finite number >= 1 (Eq. 3 only grows the network), got {value!r}.")
+    return Multipliers(alpha ** phi, beta ** phi, gamma ** phi)
+
+
+def flops_growth(alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15) -> float:
+    """alpha * beta^2 * gamma^2: how much FLOPS grow per unit of phi (the paper constrains it to ~2)."""
+    return alpha * beta ** 2 * gamma ** 2
+
+
+def scale(spec: Network, depth: float = 1.0, width: float = 1.0,
+          resolution: float | None = None) -> Network:
+    """A new stage table with every stage `depth` times deeper and `width` times wider (Eq. 2).
+
+    `resolution` is a multiplier of the table's own resolution (as `compound` returns it), rounded to
+    whole pixels; None or 1.0 keeps it. Channels follow `round_filters`, repeats `round_repeats`.
+    A Lite table (`scale_stem_head=False`, `scale_end_stages=False`) keeps its stem, head and the
+    repeats of its first and last stages, as the EfficientNet-Lite reference does.
+
+    >>> from effnet_lib.architecture import B0
+    >>> b3_like = scale(B0, depth=1.4, width=1.2)
+    >>> b3_like.stem_channels, b3_like.stages[-1].channels, b3_like.stages[1].repeats
+    (40, 384, 3)
+    """
+    depth = _check_positive("depth", depth)
+    width = _check_positive("width", width)
+    pixels = spec.resolution
+    if resolution is not None:
+        resolution = _check_positive("resolution", resolution)
+        if resolution > 16:
+            raise ValueError(f"resolution is a multiplier of the table's {spec.resolution} px (e.g. 1.15), "
+                             f"got {resolution!r}; for a size in pixels use spec.with_(resolution={int(resolution)}).")
+        pixels = int(round(spec.resolution * resolution))
+    last = len(spec.stages) - 1
+    stages = []
+    for i, stage in enumerate(spec.stages):
+        keep_depth = not spec.scale_end_stages and i in (0, last)
+        stages.append(replace(
+            stage,
+            channels=round_filters(stage.channels, width),
+            repeats=stage.repeats if keep_depth else round_repeats(stage.repeats, depth)))
+    fixed = not spec.scale_stem_head
+    return replace(
+        spec,
+        stages=tuple(stages),
+        resolution=pixels,
+        stem_channels=spec.stem_channels if fixed else round_filters(spec.stem_channels, width),
+        head_channels=(spec.head_channels if fixed or not spec.head_channels
+                       else round_filters(spec.head_channels, width)),
+        depth=spec.depth * depth,
+        width=spec.width * width,
+    )
+
+
+class Candidate(NamedTuple):
+    alpha: float
+    beta: float
+    gamma: float
+
+    @property
+    def growth(self) -> float:
+        return flops_growth(self.alpha, self.beta, self.gamma)
+
+
+def constrained_grid(step: float = 0.05, upper: float = 2.0, target: float = 2.0,
+                     tolerance: float = 0.1) -> list[Candidate]:
+    """The candidates of the paper's small grid search at phi = 1 (Section 3.3, step 1).
+
+    Every (alpha, beta, gamma) on a grid of `step` from 1 to `upper` whose alpha * beta^2 * gamma^2
+    lies within `tolerance` of `target`, each dimension growing by at least one step.
+    """
+    steps = int(round((upper - 1.0) / step))
+    values = [round(1.0 + step * i, 6) for i in range(1, steps + 1)]
+    return [Candidate(a, b, g) for a in values for b in values for g in values
+            if abs(flops_growth(a, b, g) - target) <= tolerance]
