@@ -1,0 +1,71 @@
+# The course's two commands for a fresh machine:
+#
+#   make lab    set everything up, then open the course in JupyterLab on notebooks/00_start_here.ipynb
+#   make test   set everything up, then run the whole test suite (notebooks and browser test included)
+#
+# "Set up" means: a virtual environment in .venv (created when missing) with PyTorch and the course
+# installed into it, plus Debian's packages for the data and the browser test when this machine can
+# install them (Debian-like and root). Setting up again is a no-op until pyproject.toml changes.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+# PyTorch first, at the exact versions the course is tested with. Exact pins matter: a range lets pip
+# pick a newer release and download gigabytes. On a machine where these are not available (another
+# CPU architecture, another Python), override them: make lab TORCH_PACKAGES="torch torchvision"
+TORCH_PACKAGES ?= torch==2.14.1 torchvision==0.29.1
+
+# The set-up is redone whenever pyproject.toml's content changes (its hash names the stamp file).
+STAMP := $(VENV)/.set-up-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+
+COURSE_DEBS := dataset-fashion-mnist
+TEST_DEBS := $(COURSE_DEBS) chromium chromium-driver
+
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+# JupyterLab refuses to run as root unless told that this is on purpose (containers, CI machines).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test setup system-course system-test clean
+
+lab: setup system-course
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
+
+test: setup system-test
+	$(BIN)/python -m pytest -ra --durations=15 $(PYTEST_ARGS)
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install $(TORCH_PACKAGES)
+	$(BIN)/python -m pip install -e '.[test]'
+	@rm -f $(VENV)/.set-up-*
+	@touch $@
+
+# Debian packages, installed only when missing, and only where apt-get can run as root;
+# elsewhere say what was skipped and what that means for the course.
+define install_debs
+	@missing=""; \
+	for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ -f /etc/debian_version ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else \
+		echo "Skipped installing$$missing: that needs apt-get as root on a Debian-like system."; \
+		echo "  dataset-fashion-mnist: without it, load Fashion-MNIST with download=True (needs internet)."; \
+		echo "  chromium: without it, tests/test_browser.py skips."; \
+	fi
+endef
+
+system-course:
+	$(call install_debs,$(COURSE_DEBS))
+
+system-test:
+	$(call install_debs,$(TEST_DEBS))
+
+clean:
+	rm -rf test-artifacts .pytest_cache
