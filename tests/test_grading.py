@@ -1,0 +1,325 @@
+"""The grading machinery on a small made-up exercise: release, then grade good, bad and broken work.
+
+The fixture is one solution notebook with two answers and two test cells (one with hidden
+tests); submissions are made from its released version the way students make them.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from effnet_lib.grading import GradingError, grade, release, release_notebook, write_report
+from effnet_lib.grading import execute
+from effnet_lib.grading.__main__ import main
+from effnet_lib.grading.release import check_release
+
+HIDDEN = "hidden-check-7f3a"  # a string that appears only inside the hidden tests
+
+
+def _meta(grade_id, *, solution=False, grade=False, locked=False, points=None):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def solution_notebook() -> nbformat.NotebookNode:
+    cells = [
+        new_markdown_cell("# Doubling and tripling", metadata=_meta("intro", locked=True)),
+        new_code_cell(
+            "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+            metadata=_meta("double", solution=True),
+        ),
+        new_code_cell(
+            "assert double(2) == 4\n"
+            "### BEGIN HIDDEN TESTS\n"
+            f"assert double(-3) == -6, '{HIDDEN}'\n"
+            "### END HIDDEN TESTS",
+            metadata=_meta("double_tests", grade=True, locked=True, points=2),
+        ),
+        new_code_cell(
+            "def triple(x):\n    ### BEGIN SOLUTION\n    return 3 * x\n    ### END SOLUTION",
+            metadata=_meta("triple", solution=True),
+        ),
+        new_code_cell("assert triple(1) == 3", metadata=_meta("triple_tests", grade=True, locked=True, points=1)),
+    ]
+    for index, cell in enumerate(cells):
+        cell["id"] = f"cell-{index}"
+    return new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "jupytext": {"formats": "ipynb,py:percent"},
+        },
+    )
+
+
+def _write_solutions(folder: Path) -> Path:
+    folder.mkdir()
+    nb = solution_notebook()
+    nbformat.write(nb, str(folder / "01_double.ipynb"))
+    jupytext.write(nb, folder / "01_double.py", fmt="py:percent")
+    return folder
+
+
+@pytest.fixture()
+def solutions(tmp_path) -> Path:
+    return _write_solutions(tmp_path / "solutions")
+
+
+@pytest.fixture()
+def released(solutions, tmp_path) -> Path:
+    dest = tmp_path / "exercises"
+    release(solutions, dest)
+    return dest
+
+
+def _answer(nb, grade_id, source):
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = source
+            return nb
+    raise KeyError(grade_id)
+
+
+def _snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
+
+
+# --- release -------------------------------------------------------------------------------
+
+
+def test_release_writes_ipynb_and_py_pair(released):
+    assert sorted(p.name for p in released.iterdir()) == ["01_double.ipynb", "01_double.py"]
+    from_py = jupytext.read(released / "01_double.py")
+    from_ipynb = nbformat.read(str(released / "01_double.ipynb"), as_version=4)
+    assert [c.source for c in from_py.cells] == [c.source for c in from_ipynb.cells]
+    assert [c.metadata.get("nbgrader") for c in from_py.cells] == [c.metadata.get("nbgrader") for c in from_ipynb.cells]
+
+
+def test_release_hides_solutions_and_hidden_tests(released):
+    for path in released.iterdir():
+        text = path.read_text()
+        assert HIDDEN not in text
+        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+        assert "return 2 * x" not in text
+        assert "raise NotImplementedError()" in text
+        assert "assert double(2) == 4" in text  # visible tests stay
+
+
+def test_release_locks_and_checksums_test_cells(released):
+    nb = nbformat.read(str(released / "01_double.ipynb"), as_version=4)
+    tests = [c for c in nb.cells if c.metadata.nbgrader.get("grade")]
+    assert len(tests) == 2
+    for cell in tests:
+        assert cell.metadata["editable"] is False and cell.metadata["deletable"] is False
+        assert len(cell.metadata.nbgrader["checksum"]) == 32
+
+
+def test_release_is_idempotent_and_check_sees_drift(solutions, released):
+    assert check_release(solutions, released) == []
+    assert release(solutions, released) == []  # nothing changed, nothing rewritten
+    path = released / "01_double.ipynb"
+    path.write_text(path.read_text().replace("assert triple(1) == 3", "assert True"))
+    (released / "99_stale.py").write_text("# left over\n")
+    problems = check_release(solutions, released)
+    assert any("01_double.ipynb differs" in p for p in problems)
+    assert any("99_stale.py" in p and "stale" in p for p in problems)
+    assert main(["release", "--check", "--source", str(solutions), "--dest", str(released)]) == 1
+
+
+def test_release_refuses_unpaired_or_out_of_sync_py(solutions, tmp_path):
+    text = solutions / "01_double.py"
+    text.write_text(text.read_text().replace("return 3 * x", "return x + x + x"))
+    with pytest.raises(GradingError, match="jupytext --sync"):
+        release(solutions, tmp_path / "out")
+    (solutions / "02_orphan.py").write_text("# %%\nprint(1)\n")
+    with pytest.raises(GradingError, match="no paired .ipynb"):
+        release(solutions, tmp_path / "out")
+
+
+def test_release_refuses_duplicate_grade_ids_and_misplaced_markers():
+    nb = solution_notebook()
+    nb.cells[3].metadata.nbgrader["grade_id"] = "double"
+    with pytest.raises(GradingError, match="used twice"):
+        release_notebook(nb)
+    nb = solution_notebook()
+    nb.cells[0] = new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")
+    with pytest.raises(GradingError, match="ClearSolutions"):
+        release_notebook(nb)
+    nb = solution_notebook()
+    nb.cells[4].metadata.nbgrader["schema_version"] = 1
+    with pytest.raises(GradingError, match="schema"):
+        release_notebook(nb)
+
+
+def test_release_leaves_the_solution_untouched():
+    nb = solution_notebook()
+    before = copy.deepcopy(nb)
+    release_notebook(nb)
+    assert nb == before
+
+
+# --- grade ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("course")
+    solutions = _write_solutions(root / "solutions")
+    release(solutions, root / "exercises")
+    return solutions, root / "exercises"
+
+
+@pytest.fixture(scope="module")
+def submissions(course, tmp_path_factory) -> Path:
+    """One folder per student, each holding a copy of 01_double.ipynb as that student left it."""
+    released = course[1]
+    folder = tmp_path_factory.mktemp("submitted")
+    stub = nbformat.read(str(released / "01_double.ipynb"), as_version=4)
+
+    def hand_in(student, nb=None, text=None, name="01_double.ipynb"):
+        path = folder / student / name
+        path.parent.mkdir(parents=True)
+        if text is not None:
+            path.write_text(text)
+        else:
+            nbformat.write(nb, str(path))
+
+    def edited(**answers):
+        nb = copy.deepcopy(stub)
+        for grade_id, source in answers.items():
+            _answer(nb, grade_id, source)
+        return nb
+
+    hand_in("good", edited(double="def double(x):\n    return x * 2", triple="def triple(x):\n    return x * 3"))
+    hand_in("untouched", copy.deepcopy(stub))
+    hand_in("visible_only", edited(double="def double(x):\n    return 4", triple="def triple(x):\n    return 3 * x"))
+    # Edits one test cell to pass trivially and deletes the other.
+    tampered = edited(double="def double(x):\n    return 4", triple="def triple(x):\n    return 0")
+    _answer(tampered, "double_tests", "pass")
+    tampered.cells = [c for c in tampered.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "triple_tests"]
+    hand_in("tampered", tampered)
+    # Adds a helper cell of their own and removes the nbgrader metadata of an answer.
+    helper = edited(double="def double(x):\n    return twice(x)", triple="def triple(x):\n    return 3 * x")
+    helper.cells.insert(1, new_code_cell("def twice(x):\n    return x + x"))
+    helper.cells[4].metadata.pop("nbgrader")
+    hand_in("helper", helper)
+    hand_in("raises", edited(double="raise ValueError('boom')", triple="def triple(x):\n    return 3 * x"))
+    hand_in("endless", edited(double="while True:\n    pass", triple="def triple(x):\n    return 3 * x"))
+    hand_in(
+        "stubborn",
+        edited(
+            double="import time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass",
+            triple="def triple(x):\n    return 3 * x",
+        ),
+    )
+    hand_in("exits", edited(double="import os\nos._exit(1)", triple="def triple(x):\n    return 3 * x"))
+    hand_in("not_json", text='{"cells": [ oops')
+    hand_in("no_cells", text='{"metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    hand_in("renamed", edited(double="def double(x):\n    return 2 * x", triple="def triple(x):\n    return 3 * x"), name="copy of my work.ipynb")
+    # A student who deleted an answer cell altogether.
+    missing = edited(double="def double(x):\n    return 2 * x")
+    missing.cells = [c for c in missing.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "triple"]
+    hand_in("missing_answer", missing)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded(submissions, course):
+    grace, execute.INTERRUPT_GRACE_S = execute.INTERRUPT_GRACE_S, 2.0
+    before = _snapshot(submissions)
+    try:
+        results = grade([submissions], course[0], timeout=3.0)
+    finally:
+        execute.INTERRUPT_GRACE_S = grace
+    assert _snapshot(submissions) == before, "grading wrote into the submissions"
+    return {r.student: r for r in results}
+
+
+def _scores(result):
+    return {q.grade_id: (q.points, q.status) for q in result.questions}
+
+
+def test_grading_gives_each_student_what_their_work_earns(graded):
+    assert graded["good"].score == graded["good"].max_score == 3
+    assert _scores(graded["untouched"]) == {"double_tests": (0, "failed"), "triple_tests": (0, "failed")}
+    assert "NotImplementedError" in graded["untouched"].questions[0].message
+    # Passing the visible test is not enough: the hidden test fails.
+    assert _scores(graded["visible_only"]) == {"double_tests": (0, "failed"), "triple_tests": (1, "passed")}
+    assert HIDDEN in graded["visible_only"].questions[0].message
+    assert graded["helper"].score == 3
+    assert graded["renamed"].score == 3 and graded["renamed"].notebook == "01_double"
+    assert _scores(graded["missing_answer"]) == {"double_tests": (2, "passed"), "triple_tests": (0, "failed")}
+    assert any("answer cell triple was missing" in p for p in graded["missing_answer"].problems)
+
+
+def test_tampered_tests_are_graded_with_the_originals(graded):
+    result = graded["tampered"]
+    assert _scores(result) == {"double_tests": (0, "failed"), "triple_tests": (0, "failed")}
+    assert any("double_tests was edited" in p for p in result.problems)
+    assert any("triple_tests was missing" in p for p in result.problems)
+
+
+def test_raising_and_endless_notebooks_lose_only_the_broken_part(graded):
+    assert _scores(graded["raises"]) == {"double_tests": (0, "failed"), "triple_tests": (1, "passed")}
+    # The loop is interrupted at the time limit, the kernel recovers, the rest is graded.
+    assert _scores(graded["endless"]) == {"double_tests": (0, "failed"), "triple_tests": (1, "passed")}
+    # A loop that swallows the interrupt, or a kernel that exits, ends the notebook's run.
+    for student in ("stubborn", "exits"):
+        assert _scores(graded[student]) == {"double_tests": (0, "not run"), "triple_tests": (0, "not run")}
+        assert graded[student].problems
+
+
+def test_unreadable_notebooks_score_zero_with_a_reason(graded):
+    for student, words in (("not_json", "not JSON"), ("no_cells", "no list of cells")):
+        result = graded[student]
+        assert result.max_score == 3 and result.score == 0
+        assert any(words in p for p in result.problems)
+
+
+def test_report_has_json_csv_summary_and_is_never_overwritten(graded, tmp_path):
+    results = list(graded.values())
+    first = write_report(results, tmp_path / "report")
+    second = write_report(results, tmp_path / "report")
+    assert first == tmp_path / "report" and second == tmp_path / "report-2"
+    data = json.loads((first / "scores.json").read_text())
+    assert data["students"]["good"]["score"] == 3
+    with open(first / "scores.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(r["student"], r["question"], float(r["points"])) for r in rows} >= {
+        ("good", "double_tests", 2.0),
+        ("good", "triple_tests", 1.0),
+        ("untouched", "double_tests", 0.0),
+    }
+    assert len([r for r in rows if r["student"] == "tampered"]) == 2
+    text = (first / "summary.txt").read_text()
+    assert "good: 3 / 3 points" in text and "endless" in text
+    assert (first / "feedback" / "good" / "01_double.ipynb").exists()
+
+
+def test_report_refuses_to_go_into_the_submissions(graded, submissions):
+    with pytest.raises(GradingError, match="never writes into submissions"):
+        write_report(list(graded.values()), submissions / "good" / "report", submissions=[submissions])
+
+
+def test_command_line_grades_and_says_where_the_report_went(solutions, released, tmp_path, capsys):
+    report = tmp_path / "cli-report"
+    report.mkdir()
+    (report / "old.txt").write_text("an earlier report")
+    paths = [str(released / "01_double.ipynb")]
+    assert main(["grade", *paths, "--source", str(solutions), "--report", str(report), "--timeout", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "written to" in out and "cli-report-2" in out
+    assert (report / "old.txt").read_text() == "an earlier report"
+    assert json.loads((tmp_path / "cli-report-2" / "scores.json").read_text())["students"]["exercises"]["score"] == 0
+    assert main(["grade", str(tmp_path / "nowhere"), "--source", str(solutions)]) == 2
