@@ -10,6 +10,7 @@ from .baselines import MOBILENET_V1, MOBILENET_V2, RESNET_50
 from .cost import Cost, cost, phi_for_budget
 from .families import EFFICIENTNET, LITE, NAMES, Coefficients, network
 from .model import EfficientNet, MBConv, SqueezeExcite, efficientnet
+from .weights import Pretrained, from_torchvision, lite0_pretrained
 from .scaling import Multipliers, compound, constrained_grid, flops_growth, round_filters, round_repeats, scale
 
 __version__ = "0.1.0"
@@ -20,5 +21,6 @@ __all__ = [
     "Cost", "cost", "phi_for_budget",
     "EFFICIENTNET", "LITE", "NAMES", "Coefficients", "network",
     "EfficientNet", "MBConv", "SqueezeExcite", "efficientnet",
+    "Pretrained", "from_torchvision", "lite0_pretrained",
     "Multipliers", "compound", "constrained_grid", "flops_growth", "round_filters", "round_repeats", "scale",
 ]
