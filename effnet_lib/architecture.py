@@ -69,9 +69,14 @@ class Network:
     width: float = 1.0             # the width multiplier this table was scaled by (a record, not an input)
 
     @property
+    def stem_reduction(self) -> int:
+        """How many times the stem (and ResNet's max-pool) shrinks the input."""
+        return self.stem_stride * (2 if self.stem_pool else 1)
+
+    @property
     def total_stride(self) -> int:
         """How many times the input shrinks before the head: 32 for B0."""
-        stride = self.stem_stride * (2 if self.stem_pool else 1)
+        stride = self.stem_reduction
         for stage in self.stages:
             stride *= stage.stride
         return stride
@@ -90,11 +95,11 @@ class Network:
         size = self.resolution
         rows = [dict(stage=1, operator=f"Conv{self.stem_kernel}x{self.stem_kernel}",
                      resolution=size, channels=self.stem_channels, layers=1)]
-        size = _shrink(size, self.stem_stride * (2 if self.stem_pool else 1))
+        size = output_size(size, self.stem_reduction)
         for i, stage in enumerate(self.stages, start=2):
             rows.append(dict(stage=i, operator=stage.operator, resolution=size,
                              channels=stage.out_channels, layers=stage.repeats))
-            size = _shrink(size, stage.stride)
+            size = output_size(size, stage.stride)
         head = f"Conv1x1 & Pooling & FC" if self.head_channels else "Pooling & FC"
         rows.append(dict(stage=len(self.stages) + 2, operator=head, resolution=size,
                          channels=self.features, layers=1))
@@ -123,7 +128,8 @@ class Network:
         return replace(self, **changes)
 
 
-def _shrink(size: int, stride: int) -> int:
+def output_size(size: int, stride: int) -> int:
+    """Height (= width) after a convolution or pooling of `stride`."""
     # Both PyTorch's symmetric padding (odd kernels) and TensorFlow's "same" give ceil(size / stride).
     return math.ceil(size / stride)
 
@@ -144,7 +150,7 @@ class Block:
 
     @property
     def out_size(self) -> int:
-        return _shrink(self.in_size, self.stride)
+        return output_size(self.in_size, self.stride)
 
     @property
     def residual(self) -> bool:
@@ -159,7 +165,7 @@ def blocks(spec: Network) -> Iterator[Block]:
     The drop rate rises linearly with the block index, `stochastic_depth * i / num_blocks`,
     as in the reference implementation (the first block is never dropped).
     """
-    size = _shrink(spec.resolution, spec.stem_stride * (2 if spec.stem_pool else 1))
+    size = output_size(spec.resolution, spec.stem_reduction)
     channels = spec.stem_channels
     total, index = spec.num_blocks, 0
     for stage in spec.stages:
@@ -174,7 +180,7 @@ def blocks(spec: Network) -> Iterator[Block]:
                 hidden, se = channels, 0
             yield Block(stage.block, channels, stage.out_channels, int(hidden), se,
                         stage.kernel, stride, size, spec.stochastic_depth * index / total)
-            size = _shrink(size, stride)
+            size = output_size(size, stride)
             channels = stage.out_channels
             index += 1
 

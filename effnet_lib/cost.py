@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .architecture import Block, Network, blocks
+from .architecture import Block, Network, blocks, output_size
 from .families import resolve
 from .scaling import compound, scale
 
@@ -73,7 +73,7 @@ def cost(name_or_spec: str | Network, resolution: int | None = None, num_classes
         spec = spec.with_(resolution=resolution)
     else:
         check_resolution(spec, spec.resolution)
-    stem_size = -(-spec.resolution // spec.stem_stride)
+    stem_size = output_size(spec.resolution, spec.stem_stride)
     params, madds = _conv(spec.in_channels, spec.stem_channels, spec.stem_kernel, stem_size)
     last, size = spec.stem_channels, stem_size
     for b in blocks(spec):
