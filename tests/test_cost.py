@@ -119,3 +119,18 @@ def test_resolution_too_small_for_the_strides_is_refused(resolution):
         en.cost("b0", resolution=resolution)
     with pytest.raises(ValueError, match="at least 32 px"):
         en.efficientnet("b0", resolution=resolution)
+
+
+def test_paper_module_quotes_table_2_as_printed():
+    from effnet_lib import paper
+    for name, (parameters, flops) in TABLE_2.items():
+        assert paper.TABLE_2[name].parameters_millions == float(parameters)
+        assert paper.TABLE_2[name].flops_billions == float(flops)
+
+
+def test_readme_table_2_is_what_the_report_computes():
+    from pathlib import Path
+
+    from effnet_lib.report import format_table2
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert format_table2() in readme, "README's Table 2 is stale: paste `python -m effnet_lib.report table2`"
