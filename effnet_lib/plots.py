@@ -1,0 +1,261 @@
+"""The paper's figures, drawn from plain data: lists, dicts and `Network.rows()`, never models.
+
+Each function returns a matplotlib Figure and accepts `axes` to draw into a figure of your own
+(the phi explorer does, to render without pyplot). Titles name the paper's figure or table that
+the picture reproduces, so a reader can put the two side by side.
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter
+
+# The exponent with which a plain convolution's multiply-adds grow in each dimension (Section 3.3).
+EXPONENTS = {"width": 2, "depth": 1, "resolution": 2}
+SYMBOLS = {"width": "w", "depth": "d", "resolution": "r"}
+COLOURS = {"width": "tab:blue", "depth": "tab:orange", "resolution": "tab:green", "compound": "tab:red"}
+
+
+def _axes(axes, count: int, size: tuple[float, float]):
+    """Use the caller's axes, or make a pyplot figure with `count` panels side by side."""
+    if axes is None:
+        fig, axes = plt.subplots(1, count, figsize=size, squeeze=False, layout="tight")
+        return fig, list(axes[0])
+    if hasattr(axes, "ravel"):          # what Figure.subplots returns: a numpy array of Axes
+        axes = list(axes.ravel())
+    elif not isinstance(axes, (list, tuple)):
+        axes = [axes]
+    axes = list(axes)
+    if len(axes) != count:
+        raise ValueError(f"this figure draws {count} panel(s); got {len(axes)} axes.")
+    return axes[0].figure, axes
+
+
+def _plain_log_labels(axis) -> None:
+    """Label a log axis 0.5, 1, 2, 5, 10 rather than 5 x 10^-1: easier to read off."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
+
+
+def _need(data: Mapping, keys: Sequence[str], what: str) -> None:
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise ValueError(f"{what} needs the keys {list(keys)}; missing {missing}.")
+    lengths = {k: len(data[k]) for k in keys if isinstance(data[k], (list, tuple))}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"{what}: the lists must have the same length, got {lengths}.")
+
+
+def cost_against_phi(curve: Mapping, paper: Mapping | None = None, current: Mapping | None = None,
+                     predicted: Sequence[float] | None = None, axes=None) -> Figure:
+    """Parameters and multiply-adds against phi (Table 2 as curves), log scale.
+
+    curve:     {"phi": [...], "parameters": [...], "multiply_adds": [...]} of the compound rule;
+    paper:     the same keys plus "labels" (e.g. "B3"): Table 2's printed points, drawn as markers;
+    current:   {"phi", "parameters", "multiply_adds"} of one network, drawn as a big dot;
+    predicted: multiply-adds that (alpha * beta^2 * gamma^2)^phi predicts, drawn dashed.
+    """
+    _need(curve, ("phi", "parameters", "multiply_adds"), "the compound curve")
+    fig, (left, right) = _axes(axes, 2, (11, 4))
+    for ax, key, unit, scale in ((left, "parameters", "parameters (millions)", 1e6),
+                                 (right, "multiply_adds", "FLOPS = multiply-adds (billions)", 1e9)):
+        ax.plot(curve["phi"], [v / scale for v in curve[key]], color=COLOURS["compound"],
+                label="compound rule (Eq. 3), from the library")
+        if predicted is not None and key == "multiply_adds":
+            ax.plot(curve["phi"], [v / scale for v in predicted], color="grey", linestyle="--",
+                    label=r"B0 $\times (\alpha\beta^2\gamma^2)^\phi$")
+        if paper is not None:
+            _need(paper, ("phi", "parameters", "multiply_adds", "labels"), "the paper's points")
+            ax.scatter(paper["phi"], [v / scale for v in paper[key]], marker="s", color="black",
+                       zorder=3, label="Table 2 as printed (B$k$ at $\\phi = k$)")
+            for x, y, text in zip(paper["phi"], paper[key], paper["labels"]):
+                ax.annotate(text, (x, y / scale), textcoords="offset points", xytext=(-6, 7), fontsize=8)
+        if current is not None:
+            ax.scatter([current["phi"]], [current[key] / scale], s=90, color=COLOURS["compound"],
+                       edgecolor="black", zorder=4, label=f"phi = {current['phi']:.2f}")
+        ax.set_yscale("log")
+        _plain_log_labels(ax.yaxis)
+        ax.set_xlabel(r"compound coefficient $\phi$")
+        ax.set_ylabel(unit)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    left.set_title("Table 2: parameters against phi")
+    right.set_title("Table 2: FLOPS (multiply-adds) against phi")
+    return fig
+
+
+def dimension_costs(sweeps: Mapping[str, Mapping], log: bool = False, axes=None) -> Figure:
+    """Multiply-adds of a network scaled in one dimension at a time, one panel per dimension.
+
+    sweeps: {"width" | "depth" | "resolution": {"multiplier": [...], "multiply_adds": [...]}}.
+    Each panel also draws the ideal power law, first point times multiplier^(2, 1, 2), dashed: how a
+    plain convolution's cost grows. With `log=True` both axes are logarithmic, so the law is a line.
+    """
+    names = [n for n in EXPONENTS if n in sweeps]
+    if not names or set(sweeps) - set(EXPONENTS):
+        raise ValueError(f"sweeps must be keyed by some of {list(EXPONENTS)}, got {list(sweeps)}.")
+    fig, panels = _axes(axes, len(names), (4 * len(names), 3.6))
+    for ax, name in zip(panels, names):
+        data = sweeps[name]
+        _need(data, ("multiplier", "multiply_adds"), f"the {name} sweep")
+        xs, ys = data["multiplier"], [v / 1e9 for v in data["multiply_adds"]]
+        base_x, base_y = xs[0], ys[0]
+        law = [base_y * (x / base_x) ** EXPONENTS[name] for x in xs]
+        ax.plot(xs, ys, "o-", color=COLOURS[name], label="library cost model")
+        ax.plot(xs, law, "--", color="grey", label=f"${SYMBOLS[name]}^{EXPONENTS[name]}$ law")
+        if log:
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            _plain_log_labels(ax.xaxis)
+            _plain_log_labels(ax.yaxis)
+        ax.set_xlabel(f"{name} multiplier ${SYMBOLS[name]}$")
+        ax.set_ylabel("multiply-adds (billions)")
+        ax.set_title(f"Figure 3 ({name}): cost of ${SYMBOLS[name]}$ alone")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def dimension_accuracy(sweeps: Mapping[str, Mapping], axes=None) -> Figure:
+    """Accuracy against multiply-adds, one panel per scaled dimension: Figure 3's layout.
+
+    sweeps: {"width" | "depth" | "resolution": {"multiplier": [...], "multiply_adds": [...],
+    "accuracy": [...]}}, accuracy in [0, 1] or in percent; each point is labelled with its multiplier.
+    """
+    names = [n for n in EXPONENTS if n in sweeps]
+    if not names:
+        raise ValueError(f"sweeps must be keyed by some of {list(EXPONENTS)}, got {list(sweeps)}.")
+    fig, panels = _axes(axes, len(names), (4 * len(names), 3.6))
+    for ax, name in zip(panels, names):
+        data = sweeps[name]
+        _need(data, ("multiplier", "multiply_adds", "accuracy"), f"the {name} sweep")
+        xs = [v / 1e9 for v in data["multiply_adds"]]
+        ax.plot(xs, data["accuracy"], "o-", color=COLOURS[name])
+        for x, y, m in zip(xs, data["accuracy"], data["multiplier"]):
+            ax.annotate(f"{SYMBOLS[name]}={m:g}", (x, y), textcoords="offset points", xytext=(3, -10), fontsize=8)
+        ax.set_xlabel("multiply-adds (billions)")
+        ax.set_ylabel("test accuracy")
+        ax.set_title(f"Figure 3 ({name}): accuracy of ${SYMBOLS[name]}$ alone")
+        ax.grid(True, alpha=0.3)
+    return fig
+
+
+def stage_diagram(rows: Sequence[Mapping], title: str = "EfficientNet-B0", axes=None) -> Figure:
+    """Table 1 as a picture: one box per stage, as wide as its layers, as tall as its channels (log).
+
+    rows: `Network.rows()`, dicts with "stage", "operator", "resolution", "channels", "layers".
+    The colour is the input resolution of the stage: the picture shows channels growing while the
+    image shrinks.
+    """
+    for row in rows:
+        _need(row, ("stage", "operator", "resolution", "channels", "layers"), "a stage row")
+    fig, (ax,) = _axes(axes, 1, (12, 4.2))
+    colours = plt.get_cmap("viridis")
+    top = max(r["resolution"] for r in rows)
+    x = 0.0
+    for row in rows:
+        shade = colours(math.log(row["resolution"]) / math.log(top))
+        ax.add_patch(Rectangle((x, 0), row["layers"], row["channels"], facecolor=shade,
+                               edgecolor="black", alpha=0.85))
+        ax.text(x + row["layers"] / 2, row["channels"] * 1.15,
+                f"{row['operator']}\n{row['resolution']}x{row['resolution']}, {row['channels']} ch, "
+                f"x{row['layers']}", ha="center", va="bottom", fontsize=7, rotation=90)
+        x += row["layers"]
+    ax.set_xlim(0, x)
+    ax.set_yscale("log")
+    ax.set_ylim(min(r["channels"] for r in rows) / 2, max(r["channels"] for r in rows) * 40)
+    ax.set_xlabel("layers, in order (each box is one stage, as wide as its number of layers)")
+    ax.set_ylabel("output channels (log)")
+    ax.set_title(f"Table 1 as a picture: {title} (colour: input resolution, bright = large)")
+    return fig
+
+
+def scaling_picture(networks: Mapping[str, Sequence[Mapping]], axes=None) -> Figure:
+    """Figure 2's five panels drawn from real stage tables: baseline, wider, deeper, finer, compound.
+
+    networks: {panel title: `Network.rows()`}. Every layer is a bar whose length grows with the
+    square root of its channels; the square under the stack is the input image, its side
+    proportional to the resolution. All panels share one scale, so they compare at a glance.
+    """
+    if not networks:
+        raise ValueError("give at least one network: {title: Network.rows()}.")
+    fig, panels = _axes(axes, len(networks), (2.6 * len(networks), 6))
+    layers = {t: [r for r in rows for _ in range(r["layers"])] for t, rows in networks.items()}
+    tallest = max(len(v) for v in layers.values())
+    widest = max(math.sqrt(r["channels"]) for v in layers.values() for r in v)
+    largest = max(rows[0]["resolution"] for rows in networks.values())
+    for ax, (title, stack) in zip(panels, layers.items()):
+        side = 0.9 * widest * stack[0]["resolution"] / largest
+        ax.add_patch(Rectangle((-side / 2, -side - 1), side, side, facecolor="lightgrey", edgecolor="black"))
+        ax.text(0, -side / 2 - 1, f"{stack[0]['resolution']} px", ha="center", va="center", fontsize=8)
+        for i, row in enumerate(stack):
+            length = math.sqrt(row["channels"])
+            ax.add_patch(Rectangle((-length / 2, i), length, 0.8, facecolor=COLOURS["width"], alpha=0.7))
+        ax.set_xlim(-widest / 2 - 1, widest / 2 + 1)
+        ax.set_ylim(-widest - 2, tallest + 1)
+        ax.set_aspect("equal")   # a square image stays square
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    fig.suptitle("Figure 2: model scaling, drawn from the library's stage tables "
+                 "(bar length ~ sqrt(channels), square ~ resolution)")
+    return fig
+
+
+def candidate_grid(candidates: Sequence[Mapping], chosen: Mapping | None = None, axes=None) -> Figure:
+    """The alpha, beta, gamma grid of Section 3.3 (step 1) with what each candidate really costs.
+
+    candidates: dicts with "alpha", "beta", "gamma", "growth" (alpha * beta^2 * gamma^2) and
+    "ratio" (the candidate network's multiply-adds at phi = 1 over B0's). Left: the candidates in
+    the (alpha, gamma) plane coloured by beta; right: the promised growth against the real one.
+    chosen: the paper's (alpha, beta, gamma), marked with a star.
+    """
+    if not candidates:
+        raise ValueError("no candidates to draw; widen the grid's tolerance.")
+    for c in candidates:
+        _need(c, ("alpha", "beta", "gamma", "growth", "ratio"), "a candidate")
+    fig, (left, right) = _axes(axes, 2, (11, 4.2))
+    points = left.scatter([c["alpha"] for c in candidates], [c["gamma"] for c in candidates],
+                          c=[c["beta"] for c in candidates], cmap="viridis", s=40)
+    fig.colorbar(points, ax=left, label=r"$\beta$ (width)")
+    left.set_xlabel(r"$\alpha$ (depth)")
+    left.set_ylabel(r"$\gamma$ (resolution)")
+    left.set_title(r"Section 3.3, step 1: candidates with $\alpha\beta^2\gamma^2 \approx 2$")
+    right.scatter([c["growth"] for c in candidates], [c["ratio"] for c in candidates], s=25, color="tab:purple")
+    low = min(min(c["growth"], c["ratio"]) for c in candidates)
+    high = max(max(c["growth"], c["ratio"]) for c in candidates)
+    right.plot([low, high], [low, high], "--", color="grey", label="real = promised")
+    right.set_xlabel(r"promised FLOPS growth $\alpha\beta^2\gamma^2$")
+    right.set_ylabel("real multiply-adds at phi = 1 / B0's")
+    right.set_title("Each candidate's real cost (library)")
+    if chosen is not None:
+        _need(chosen, ("alpha", "beta", "gamma", "growth", "ratio"), "the chosen point")
+        left.scatter([chosen["alpha"]], [chosen["gamma"]], marker="*", s=300, color="tab:red",
+                     edgecolor="black", label=f"paper: ({chosen['alpha']}, {chosen['beta']}, {chosen['gamma']})")
+        right.scatter([chosen["growth"]], [chosen["ratio"]], marker="*", s=300, color="tab:red",
+                      edgecolor="black", label="paper's choice")
+        left.legend(fontsize=8)
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.grid(True, alpha=0.3)
+    return fig
+
+
+def top_predictions(image, labels: Sequence[str], probabilities: Sequence[float], title: str = "",
+                    axes=None) -> Figure:
+    """A photo next to a bar chart of the classifier's top-k classes and their probabilities."""
+    if len(labels) != len(probabilities) or not labels:
+        raise ValueError(f"need as many labels as probabilities (and at least one); got "
+                         f"{len(labels)} and {len(probabilities)}.")
+    fig, (left, right) = _axes(axes, 2, (9, 3))
+    left.imshow(image)
+    left.axis("off")
+    left.set_title(title, fontsize=9)
+    order = list(range(len(labels)))[::-1]
+    right.barh([labels[i] for i in order], [probabilities[i] for i in order], color="tab:blue")
+    right.set_xlim(0, 1)
+    right.set_xlabel("probability")
+    return fig
