@@ -112,8 +112,8 @@ def test_budget_mode_picks_the_largest_phi_that_fits(widget, billions):
 
 def test_budget_below_b0_says_so_and_keeps_phi(widget):
     widget.phi.value = 1.0
-    widget.budget_mode.value = True
     widget.budget.value = 0.35    # B0 needs 0.386 billion
+    widget.budget_mode.value = True
     assert widget.phi.value == 1.0
     assert "below B0" in widget.table.value
 
