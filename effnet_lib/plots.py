@@ -7,7 +7,7 @@ the picture reproduces, so a reader can put the two side by side.
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
@@ -259,3 +259,27 @@ def top_predictions(image, labels: Sequence[str], probabilities: Sequence[float]
     right.set_xlim(0, 1)
     right.set_xlabel("probability")
     return fig
+
+
+class Table(NamedTuple):
+    """Rows shown as a Markdown table in a notebook (and as plain text elsewhere)."""
+
+    headers: tuple
+    rows: tuple
+
+    def _repr_markdown_(self) -> str:
+        cells = lambda row: "| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |"  # noqa: E731
+        return "\n".join([cells(self.headers), cells(["---"] * len(self.headers)), *map(cells, self.rows)])
+
+    def __str__(self) -> str:
+        widths = [max(len(str(r[i])) for r in (self.headers, *self.rows)) for i in range(len(self.headers))]
+        return "\n".join("  ".join(f"{str(c):>{w}}" for c, w in zip(r, widths)) for r in (self.headers, *self.rows))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence]) -> Table:
+    """A small table of computed values for a notebook: `table(["net", "params"], [("b0", "5,288,548")])`."""
+    rows = tuple(tuple(r) for r in rows)
+    wrong = [r for r in rows if len(r) != len(headers)]
+    if wrong:
+        raise ValueError(f"every row needs {len(headers)} cells ({list(headers)}); this one has {len(wrong[0])}: {wrong[0]}")
+    return Table(tuple(headers), rows)
