@@ -20,44 +20,15 @@ from typing import NamedTuple
 from .architecture import B0, Network
 from .cost import Cost, cost, phi_for_budget
 from .families import EFFICIENTNET
+from .paper import TABLE_2
 from .scaling import Multipliers, compound, flops_growth, scale
 
 PHI_MAX = 7.0          # B7; the slider stops here
 PAPER_COEFFICIENTS = dict(alpha=1.2, beta=1.1, gamma=1.15)   # Section 3.3, step 1
 
 
-class PaperRow(NamedTuple):
-    """One row of the paper's Table 2, exactly as printed (arXiv v5): accuracy in %, counts as text."""
-
-    top1: float
-    top5: float
-    parameters: str      # "5.3M"
-    flops: str           # "0.39B" (the paper's FLOPS are multiply-adds)
-
-
-# Tan & Le (2019), Table 2, arXiv v5. The only numbers of the course typed in rather than computed.
-TABLE_2 = {
-    "b0": PaperRow(77.1, 93.3, "5.3M", "0.39B"),
-    "b1": PaperRow(79.1, 94.4, "7.8M", "0.70B"),
-    "b2": PaperRow(80.1, 94.9, "9.2M", "1.0B"),
-    "b3": PaperRow(81.6, 95.7, "12M", "1.8B"),
-    "b4": PaperRow(82.9, 96.4, "19M", "4.2B"),
-    "b5": PaperRow(83.6, 96.7, "30M", "9.9B"),
-    "b6": PaperRow(84.0, 96.8, "43M", "19B"),
-    "b7": PaperRow(84.3, 97.0, "66M", "37B"),
-}
-
-
-def printed_value(text: str) -> float:
-    """A count as the paper prints it, '5.3M' or '0.39B', as a number: 5.3e6, 3.9e8."""
-    units = {"K": 1e3, "M": 1e6, "B": 1e9}
-    if not text or text[-1] not in units:
-        raise ValueError(f"expected a count like '5.3M' or '0.39B', got {text!r}.")
-    return float(text[:-1]) * units[text[-1]]
-
-
 def table_2_points() -> dict:
-    """Table 2's parameters and multiply-adds as plot data, with B`k` placed at phi = k.
+    """Table 2's parameters and multiply-adds as printed (`effnet_lib.paper`), B`k` placed at phi = k.
 
     The paper does not print phi for each model; B`k` at phi = `k` is the usual reading and what
     the explorer's B0..B7 buttons do.
@@ -65,8 +36,8 @@ def table_2_points() -> dict:
     names = list(TABLE_2)
     return {"phi": [float(i) for i in range(len(names))],
             "labels": [n.upper() for n in names],
-            "parameters": [printed_value(TABLE_2[n].parameters) for n in names],
-            "multiply_adds": [printed_value(TABLE_2[n].flops) for n in names]}
+            "parameters": [TABLE_2[n].parameters_millions * 1e6 for n in names],
+            "multiply_adds": [TABLE_2[n].flops_billions * 1e9 for n in names]}
 
 
 @dataclass(frozen=True)
