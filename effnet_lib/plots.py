@@ -283,3 +283,35 @@ def table(headers: Sequence[str], rows: Sequence[Sequence]) -> Table:
     if wrong:
         raise ValueError(f"every row needs {len(headers)} cells ({list(headers)}); this one has {len(wrong[0])}: {wrong[0]}")
     return Table(tuple(headers), rows)
+
+
+def study_sweeps(results: Sequence[Mapping], accuracy: str = "final_accuracy") -> dict:
+    """Results of the scaling study (`effnet_lib.experiments.load_results()`) as Figure 3 sweeps.
+
+    Keeps the baseline and the single-dimension runs, averages `accuracy` over seeds, and returns
+    {"width" | "depth" | "resolution": {"multiplier", "multiply_adds", "accuracy", "seeds"}}, sorted by
+    multiplier, each starting from the baseline. Dimensions without runs are left out.
+    """
+    groups: dict[tuple, list] = {}
+    for r in results:
+        variant = r["variant"]
+        if variant["strategy"] not in ("baseline", *EXPONENTS):
+            continue
+        key = (variant["strategy"], variant["depth"], variant["width"], variant["resolution"])
+        groups.setdefault(key, []).append(r)
+    baselines = [rs for (strategy, *_), rs in groups.items() if strategy == "baseline"]
+    sweeps = {}
+    for name in EXPONENTS:
+        points = [(k, rs) for k, rs in groups.items() if k[0] == name]
+        if not points:
+            continue
+        index = {"depth": 1, "width": 2, "resolution": 3}[name]
+        rows = [(k[index], rs) for k, rs in points] + [(1.0, rs) for rs in baselines]
+        rows.sort(key=lambda row: row[0])
+        sweeps[name] = {
+            "multiplier": [m for m, _ in rows],
+            "multiply_adds": [rs[0]["multiply_adds"] for _, rs in rows],
+            "accuracy": [sum(r[accuracy] for r in rs) / len(rs) for _, rs in rows],
+            "seeds": [len(rs) for _, rs in rows],
+        }
+    return sweeps

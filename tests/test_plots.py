@@ -109,3 +109,21 @@ def test_table_renders_markdown_and_checks_row_lengths():
     assert "5,288,548" in str(t)
     with pytest.raises(ValueError, match="2 cells"):
         plots.table(["a", "b"], [(1,)])
+
+
+def _result(strategy, depth=1.0, width=1.0, resolution=1.0, seed=0, accuracy=0.5, madds=100):
+    return {"variant": dict(strategy=strategy, depth=depth, width=width, resolution=resolution),
+            "seed": seed, "multiply_adds": madds, "final_accuracy": accuracy}
+
+
+def test_study_sweeps_average_seeds_and_start_from_the_baseline():
+    results = [_result("baseline", accuracy=0.6), _result("baseline", seed=1, accuracy=0.7),
+               _result("width", width=2.0, accuracy=0.8, madds=400), _result("compound", 1.2, 1.1, 1.15),
+               _result("depth", depth=3.0, accuracy=0.75, madds=300)]
+    sweeps = plots.study_sweeps(results)
+    assert set(sweeps) == {"width", "depth"}
+    assert sweeps["width"]["multiplier"] == [1.0, 2.0]
+    assert sweeps["width"]["accuracy"] == pytest.approx([0.65, 0.8])
+    assert sweeps["width"]["seeds"] == [2, 1]
+    assert sweeps["depth"]["multiply_adds"] == [100, 300]
+    assert plots.study_sweeps([]) == {}
