@@ -237,7 +237,7 @@ class PhiExplorer:
         self.buttons = [w.Button(description=f"B{k}", layout=w.Layout(width="48px")) for k in range(8)]
         for k, button in enumerate(self.buttons):
             button.on_click(lambda _, k=k: self.select(k))
-        self.reset = w.Button(description="paper's alpha, beta, gamma", layout=w.Layout(width="200px"))
+        self.reset = w.Button(description="paper's alpha, beta, gamma", layout=w.Layout(width="240px"))
         self.reset.on_click(lambda _: self.reset_coefficients())
         self.budget_mode = w.Checkbox(value=False, description="budget mode")
         self.budget = w.FloatLogSlider(value=budget, base=10, min=math.log10(0.3), max=math.log10(50), step=0.01,

@@ -315,3 +315,45 @@ def study_sweeps(results: Sequence[Mapping], accuracy: str = "final_accuracy") -
             "seeds": [len(rs) for _, rs in rows],
         }
     return sweeps
+
+
+def figure_4_lines(results: Sequence[Mapping], bases: Sequence[tuple[float, float]],
+                   accuracy: str = "final_accuracy") -> dict:
+    """Results of the scaling study grouped as Figure 4's lines: for each (depth, resolution) base,
+    the runs at several widths, seeds averaged: {(d, r): {"width", "multiply_adds", "accuracy"}}.
+
+    Any run whose depth and resolution multipliers are a base's counts (the width sweep of the
+    (1, 1) base is also Figure 3's width curve). Bases with fewer than two widths are left out.
+    """
+    lines = {}
+    for d, r in bases:
+        runs: dict[float, list] = {}
+        for result in results:
+            v = result["variant"]
+            if math.isclose(v["depth"], d) and math.isclose(v["resolution"], r, rel_tol=1e-3):
+                runs.setdefault(v["width"], []).append(result)
+        if len(runs) < 2:
+            continue
+        widths = sorted(runs)
+        lines[(d, r)] = {"width": widths,
+                         "multiply_adds": [runs[w][0]["multiply_adds"] for w in widths],
+                         "accuracy": [sum(x[accuracy] for x in runs[w]) / len(runs[w]) for w in widths]}
+    return lines
+
+
+def width_interaction(lines: Mapping[tuple, Mapping], axes=None) -> Figure:
+    """Figure 4: accuracy against multiply-adds while width grows, one line per (depth, resolution) base."""
+    if not lines:
+        raise ValueError("no lines to draw: give {(depth, resolution): {'width', 'multiply_adds', 'accuracy'}}.")
+    fig, (ax,) = _axes(axes, 1, (6, 4))
+    for (d, r), line in lines.items():
+        _need(line, ("width", "multiply_adds", "accuracy"), f"the line (d={d}, r={r})")
+        ax.plot([m / 1e9 for m in line["multiply_adds"]], line["accuracy"], "o-", label=f"d = {d:g}, r = {r:g}")
+        for x, y, w in zip(line["multiply_adds"], line["accuracy"], line["width"]):
+            ax.annotate(f"w={w:g}", (x / 1e9, y), textcoords="offset points", xytext=(3, -10), fontsize=7)
+    ax.set_xlabel("multiply-adds (billions)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title("Figure 4: scaling width for different (depth, resolution) baselines")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig

@@ -127,3 +127,17 @@ def test_study_sweeps_average_seeds_and_start_from_the_baseline():
     assert sweeps["width"]["seeds"] == [2, 1]
     assert sweeps["depth"]["multiply_adds"] == [100, 300]
     assert plots.study_sweeps([]) == {}
+
+
+def test_figure_4_lines_group_runs_by_depth_and_resolution():
+    results = [_result("baseline", accuracy=0.6), _result("width", width=1.4, accuracy=0.7),
+               _result("grid", depth=2.0, resolution=1.3, width=1.0, accuracy=0.65),
+               _result("grid", depth=2.0, resolution=1.3, width=1.4, accuracy=0.75),
+               _result("grid", depth=2.0, resolution=1.3, width=1.4, seed=1, accuracy=0.85),
+               _result("depth", depth=2.0, accuracy=0.66)]
+    lines = plots.figure_4_lines(results, [(1.0, 1.0), (2.0, 1.3), (2.0, 1.0)])
+    assert set(lines) == {(1.0, 1.0), (2.0, 1.3)}      # (2, 1) has one width only
+    assert lines[(2.0, 1.3)]["width"] == [1.0, 1.4]
+    assert lines[(2.0, 1.3)]["accuracy"] == pytest.approx([0.65, 0.8])
+    fig = plots.width_interaction(lines)
+    assert "Figure 4" in _titles(fig) and len(fig.axes[0].lines) == 2
