@@ -1,0 +1,467 @@
+"""Image data for training small EfficientNets: find it, hold it on the device, batch it.
+
+Three data sets, one shape of answer (an :class:`ImageData` of uint8 tensors):
+
+* **Fashion-MNIST** (28 x 28 grey, 10 classes), the default because it works offline. It is
+  looked for in the course's ``data/`` folder, then where Debian's ``dataset-fashion-mnist``
+  package puts it (``/usr/share/datasets/fashion-mnist``), and downloaded through torchvision
+  only when the caller says ``download=True``.
+* **CIFAR-10** (32 x 32 colour, 10 classes) through torchvision, for machines that are online.
+* **tiny**: a few hundred generated 16 x 16 images whose class is a visible texture, so tests
+  can train a model in seconds and still see it learn.
+
+The images stay as uint8 tensors, on the GPU when there is one. :class:`Batches` cuts them into
+shuffled batches and does the rest there: crop and flip augmentation at the native size,
+resizing to the network's resolution (the *resolution* dimension of the paper's scaling), and
+normalisation. Doing this on the device instead of in DataLoader worker processes is what keeps
+a small model's GPU busy: a 28 px image is far cheaper to train on than to decode and copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import math
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "ImageData",
+    "DataNotFoundError",
+    "Batches",
+    "COURSE_DATA_DIR",
+    "DEBIAN_FASHION_MNIST_DIR",
+    "fashion_mnist_locations",
+    "load_fashion_mnist",
+    "load_cifar10",
+    "tiny_dataset",
+    "load_dataset",
+    "prepare_images",
+]
+
+#: The course's own data folder (``<repository>/data``); downloads land here.
+COURSE_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: Where Debian's ``dataset-fashion-mnist`` package installs the original gzip files.
+DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)
+
+# The four files of the original release; a folder counts as "found" when all four are there,
+# either gzip-compressed (as distributed) or already unpacked (as some mirrors keep them).
+_FASHION_MNIST_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """A labelled image data set held as uint8 tensors of shape (N, C, H, W).
+
+    ``mean`` and ``std`` (one value per channel, on the 0..1 scale) are the training set's
+    statistics, used to normalise batches.
+    """
+
+    name: str
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    classes: tuple[str, ...]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    source: str = ""
+
+    @property
+    def channels(self) -> int:
+        return self.train_images.shape[1]
+
+    @property
+    def native_resolution(self) -> int:
+        return self.train_images.shape[-1]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def __repr__(self) -> str:
+        return (f"ImageData({self.name!r}: {len(self.train_labels)} train / {len(self.test_labels)} "
+                f"test images, {self.channels}x{self.native_resolution}x{self.native_resolution}, "
+                f"{self.num_classes} classes, from {self.source or 'memory'})")
+
+    def subset(self, train: int | None = None, test: int | None = None, seed: int = 0) -> "ImageData":
+        """A smaller copy with ``train`` / ``test`` images per split, the same number per class.
+
+        Balanced so that a 2,000-image CPU run sees every class equally often.
+        """
+        generator = torch.Generator().manual_seed(seed)
+
+        def pick(labels: torch.Tensor, count: int | None) -> torch.Tensor:
+            if count is None or count >= len(labels):
+                return torch.arange(len(labels))
+            per_class = [torch.nonzero(labels.cpu() == c).flatten() for c in range(self.num_classes)]
+            chosen = []
+            for c, members in enumerate(per_class):
+                # Spread the remainder over the first classes so the total is exactly `count`.
+                take = count // self.num_classes + (1 if c < count % self.num_classes else 0)
+                chosen.append(members[torch.randperm(len(members), generator=generator)[:take]])
+            return torch.cat(chosen).sort().values
+
+        tr, te = pick(self.train_labels, train), pick(self.test_labels, test)
+        return replace(self,
+                       train_images=self.train_images[tr.to(self.train_images.device)],
+                       train_labels=self.train_labels[tr.to(self.train_labels.device)],
+                       test_images=self.test_images[te.to(self.test_images.device)],
+                       test_labels=self.test_labels[te.to(self.test_labels.device)])
+
+    def to(self, device: str | torch.device) -> "ImageData":
+        """The same data on ``device`` (e.g. ``"cuda"``): batches are then cut without copies."""
+        return replace(self, **{k: getattr(self, k).to(device) for k in
+                                ("train_images", "train_labels", "test_images", "test_labels")})
+
+
+class DataNotFoundError(FileNotFoundError):
+    """The data set is not on this machine; the message says where we looked and how to fix it."""
+
+
+# --------------------------------------------------------------------------- Fashion-MNIST
+
+def fashion_mnist_locations(root: str | os.PathLike | None = None) -> list[Path]:
+    """The folders searched for Fashion-MNIST, in order.
+
+    ``root`` (if given) comes first, then ``$EFFNET_DATA``, the course's ``data/`` folder and
+    Debian's package folder. For each data root, both a plain ``fashion-mnist/`` folder and
+    torchvision's ``FashionMNIST/raw/`` layout (what ``download=True`` writes) are tried.
+    """
+    roots: list[Path] = []
+    if root is not None:
+        roots.append(Path(root).expanduser())
+    if os.environ.get("EFFNET_DATA"):
+        roots.append(Path(os.environ["EFFNET_DATA"]).expanduser())
+    roots.append(COURSE_DATA_DIR)
+    places: list[Path] = []
+    for r in roots:
+        places += [r, r / "fashion-mnist", r / "FashionMNIST" / "raw"]
+    places.append(DEBIAN_FASHION_MNIST_DIR)
+    unique: list[Path] = []
+    for p in places:
+        if p not in unique:
+            unique.append(p)
+    return unique
+
+
+def _idx_file(folder: Path, stem: str) -> Path | None:
+    for name in (stem + ".gz", stem):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """Read one file in the IDX format of MNIST: a magic number, the dimensions, then uint8 data."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes (damaged download?). "
+                         "Delete it and fetch the data again.")
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != math.prod(shape):
+        raise ValueError(f"{path} holds {data.size} bytes of data where its header promises "
+                         f"{math.prod(shape)} (truncated?). Delete it and fetch the data again.")
+    return data.reshape(shape)
+
+
+def _fix_commands(dataset: str) -> str:
+    return (
+        "Fix it with one of these:\n"
+        "  Debian / Ubuntu:  sudo apt-get install dataset-fashion-mnist\n"
+        f"  Colab:            !python -m effnet_lib.data {dataset} --download\n"
+        f"  elsewhere:        python -m effnet_lib.data {dataset} --download\n"
+        f"(the last two need internet and save into {COURSE_DATA_DIR}); or pass download=True."
+        if dataset == "fashion-mnist" else
+        "Fix it with one of these (both need internet):\n"
+        f"  Colab:            !python -m effnet_lib.data {dataset} --download\n"
+        f"  elsewhere:        python -m effnet_lib.data {dataset} --download\n"
+        f"(saves into {COURSE_DATA_DIR}); or pass download=True."
+    )
+
+
+def _download_fashion_mnist(root: Path) -> Path:
+    from torchvision.datasets import FashionMNIST
+
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        FashionMNIST(str(root), train=True, download=True)
+        FashionMNIST(str(root), train=False, download=True)
+    except Exception as error:  # network errors come in many types; say what happened
+        raise DataNotFoundError(
+            f"Downloading Fashion-MNIST into {root} failed ({type(error).__name__}: {error}).\n"
+            + _fix_commands("fashion-mnist")) from error
+    return root / "FashionMNIST" / "raw"
+
+
+def load_fashion_mnist(root: str | os.PathLike | None = None, download: bool = False) -> ImageData:
+    """Fashion-MNIST's 60,000 training and 10,000 test images (1 x 28 x 28, uint8).
+
+    Looks in :func:`fashion_mnist_locations` and downloads through torchvision into the course's
+    ``data/`` folder (or ``root``) only when ``download=True``.
+    """
+    searched = fashion_mnist_locations(root)
+    folder = next((p for p in searched
+                   if all(_idx_file(p, stem) for stem in _FASHION_MNIST_FILES.values())), None)
+    if folder is None:
+        if not download:
+            raise DataNotFoundError(
+                "Fashion-MNIST was not found. Looked for its four files "
+                "(train-images-idx3-ubyte[.gz], ...) in:\n"
+                + "".join(f"  {p}\n" for p in searched) + _fix_commands("fashion-mnist"))
+        folder = _download_fashion_mnist(Path(root) if root is not None else COURSE_DATA_DIR)
+    arrays = {key: _read_idx(_idx_file(folder, stem)) for key, stem in _FASHION_MNIST_FILES.items()}
+    images = {k: torch.from_numpy(arrays[k].copy()).unsqueeze(1) for k in ("train_images", "test_images")}
+    labels = {k: torch.from_numpy(arrays[k].astype(np.int64)) for k in ("train_labels", "test_labels")}
+    mean, std = _statistics(images["train_images"])
+    return ImageData("fashion-mnist", images["train_images"], labels["train_labels"],
+                     images["test_images"], labels["test_labels"], FASHION_MNIST_CLASSES,
+                     mean, std, source=str(folder))
+
+
+# --------------------------------------------------------------------------- CIFAR-10
+
+def load_cifar10(root: str | os.PathLike | None = None, download: bool = False) -> ImageData:
+    """CIFAR-10's 50,000 training and 10,000 test images (3 x 32 x 32, uint8), via torchvision."""
+    from torchvision.datasets import CIFAR10
+
+    folder = Path(root).expanduser() if root is not None else COURSE_DATA_DIR
+    try:
+        train = CIFAR10(str(folder), train=True, download=download)
+        test = CIFAR10(str(folder), train=False, download=download)
+    except RuntimeError as error:  # torchvision: "Dataset not found or corrupted"
+        raise DataNotFoundError(
+            f"CIFAR-10 was not found in {folder / 'cifar-10-batches-py'} ({error}).\n"
+            + _fix_commands("cifar10")) from error
+    except OSError as error:  # no network while downloading
+        raise DataNotFoundError(
+            f"Downloading CIFAR-10 into {folder} failed ({error}).\n" + _fix_commands("cifar10")) from error
+
+    def tensors(split):
+        return (torch.from_numpy(split.data).permute(0, 3, 1, 2).contiguous(),
+                torch.tensor(split.targets, dtype=torch.int64))
+
+    (xtr, ytr), (xte, yte) = tensors(train), tensors(test)
+    mean, std = _statistics(xtr)
+    return ImageData("cifar10", xtr, ytr, xte, yte, CIFAR10_CLASSES, mean, std,
+                     source=str(folder / "cifar-10-batches-py"))
+
+
+# --------------------------------------------------------------------------- tiny generated set
+
+def tiny_dataset(train: int = 256, test: int = 128, resolution: int = 16, channels: int = 1,
+                 num_classes: int = 4, seed: int = 0) -> ImageData:
+    """A generated data set for fast tests: each class is a texture, drawn with noise.
+
+    The classes are horizontal stripes, vertical stripes, a checkerboard and concentric rings,
+    then the same four at a coarser period (up to 8 classes). Each image has a random phase,
+    contrast and noise. All four survive a crop and a horizontal flip (the short recipe's
+    augmentation), and a small network gets well above chance in a few epochs, so a test can
+    check that training learns without any file on disk.
+    """
+    if not 2 <= num_classes <= 8:
+        raise ValueError(f"tiny_dataset draws 2 to 8 classes, got num_classes={num_classes}.")
+    generator = torch.Generator().manual_seed(seed)
+    coords = torch.arange(resolution, dtype=torch.float32) - (resolution - 1) / 2
+    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+    radius = torch.sqrt(xx ** 2 + yy ** 2)
+
+    def draw(count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        labels = (torch.arange(count) % num_classes)[torch.randperm(count, generator=generator)]
+        phase = torch.rand(count, 1, 1, generator=generator) * 2 * math.pi
+        period = torch.where(labels >= 4, 6.0, 3.5).view(-1, 1, 1)
+        f = 2 * math.pi / period
+        kind = (labels % 4).view(-1, 1, 1)
+        patterns = torch.where(kind == 0, torch.sin(f * yy + phase),
+                   torch.where(kind == 1, torch.sin(f * xx + phase),
+                   torch.where(kind == 2, torch.sin(f * xx + phase) * torch.sin(f * yy + phase),
+                               torch.sin(f * radius + phase))))
+        contrast = 0.25 + 0.2 * torch.rand(count, 1, 1, generator=generator)
+        noise = 0.15 * torch.randn(count, channels, resolution, resolution, generator=generator)
+        images = 0.5 + (contrast * patterns)[:, None] + noise
+        return (images.clamp(0, 1) * 255).round().to(torch.uint8), labels
+
+    xtr, ytr = draw(train)
+    xte, yte = draw(test)
+    mean, std = _statistics(xtr)
+    names = ("horizontal stripes", "vertical stripes", "checkerboard", "rings")
+    classes = tuple(names[c % 4] + (" (coarse)" if c >= 4 else "") for c in range(num_classes))
+    return ImageData("tiny", xtr, ytr, xte, yte, classes, mean, std, source="generated")
+
+
+# --------------------------------------------------------------------------- one entry point
+
+DATASETS = ("fashion-mnist", "cifar10", "tiny")
+
+
+def load_dataset(name: str = "fashion-mnist", root: str | os.PathLike | None = None,
+                 download: bool = False, train: int | None = None, test: int | None = None,
+                 seed: int = 0) -> ImageData:
+    """Load a data set by name (``"fashion-mnist"``, ``"cifar10"`` or ``"tiny"``).
+
+    ``train`` and ``test`` cut a class-balanced subset (for CPU runs); ``seed`` picks which.
+    """
+    key = name.lower().replace("_", "-")
+    key = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}.get(key, key)
+    if key == "fashion-mnist":
+        data = load_fashion_mnist(root, download)
+    elif key == "cifar10":
+        data = load_cifar10(root, download)
+    elif key == "tiny":
+        return tiny_dataset(train=train or 256, test=test or 128, seed=seed)
+    else:
+        raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
+    return data.subset(train, test, seed) if (train or test) else data
+
+
+def _statistics(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    scaled = images.double() / 255
+    mean = scaled.mean(dim=(0, 2, 3))
+    std = scaled.std(dim=(0, 2, 3)).clamp_min(1e-3)
+    return tuple(round(float(v), 4) for v in mean), tuple(round(float(v), 4) for v in std)
+
+
+# --------------------------------------------------------------------------- transforms and batches
+
+def prepare_images(images: torch.Tensor, resolution: int, mean: Sequence[float], std: Sequence[float],
+                   augment: bool = False, generator: torch.Generator | None = None,
+                   crop_padding: int | None = None) -> torch.Tensor:
+    """uint8 images (N, C, H, W) -> normalised float images at ``resolution`` x ``resolution``.
+
+    With ``augment``: a random crop (pad by ``crop_padding`` pixels, default 1/8 of the side,
+    then cut the original size back out at a random offset) and a random horizontal flip, both
+    done at the native size on the images' own device. Resizing comes after augmenting, so the
+    same crop means the same fraction of the picture at every resolution. Downsampling is
+    antialiased (otherwise a 16 px copy of a 28 px image aliases instead of blurring).
+    """
+    x = images.float().div_(255)
+    n, c, h, w = x.shape
+    if augment:
+        pad = max(1, h // 8) if crop_padding is None else crop_padding
+        device = x.device
+        shifts = torch.randint(0, 2 * pad + 1, (2, n), generator=generator,
+                               device=generator.device if generator is not None else "cpu").to(device)
+        flips = torch.rand(n, generator=generator,
+                           device=generator.device if generator is not None else "cpu").to(device) < 0.5
+        padded = F.pad(x, (pad, pad, pad, pad))  # zero padding: black borders, as in the usual crop
+        rows = shifts[0][:, None] + torch.arange(h, device=device)  # (N, H)
+        cols = shifts[1][:, None] + torch.arange(w, device=device)  # (N, W)
+        cols = torch.where(flips[:, None], cols.flip(1), cols)      # a flip is a reversed column order
+        x = padded[torch.arange(n, device=device)[:, None, None, None],
+                   torch.arange(c, device=device)[None, :, None, None],
+                   rows[:, None, :, None], cols[:, None, None, :]]
+    if (h, w) != (resolution, resolution):
+        x = F.interpolate(x, size=(resolution, resolution), mode="bilinear",
+                          align_corners=False, antialias=resolution < h)
+    mean_t = torch.tensor(mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
+    std_t = torch.tensor(std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
+    return (x - mean_t) / std_t
+
+
+class Batches:
+    """Shuffled batches of one split, prepared on the data's device.
+
+    ``epoch`` and ``seed`` fix the order and the augmentation completely, so epoch 7 of a resumed
+    run sees exactly the batches epoch 7 of an uninterrupted run saw. Under DDP each of
+    ``world_size`` ranks takes every ``world_size``-th batch of the same permutation. Training
+    drops the last incomplete batch (constant shapes: no recompiles, no tiny noisy step);
+    evaluation pads it (``mask`` marks the real images) for the same reason.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, resolution: int,
+                 mean: Sequence[float], std: Sequence[float], *, train: bool, augment: bool = False,
+                 seed: int = 0, rank: int = 0, world_size: int = 1):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+        self.images, self.labels = images, labels
+        self.batch_size, self.resolution = batch_size, resolution
+        self.mean, self.std = tuple(mean), tuple(std)
+        self.train, self.augment = train, augment and train
+        self.seed, self.rank, self.world_size = seed, rank, world_size
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        n = len(self.labels)
+        if self.train:
+            return (n // self.batch_size) // self.world_size
+        return math.ceil(math.ceil(n / self.batch_size) / self.world_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        device = self.images.device
+        n = len(self.labels)
+        if self.train:
+            order_gen = torch.Generator().manual_seed(_mix(self.seed, self.epoch))
+            order = torch.randperm(n, generator=order_gen).to(device)
+        else:
+            order = torch.arange(n, device=device)
+        # Augmentation differs between ranks (they see different images anyway) but is fixed by
+        # (seed, epoch, rank); the generator lives on the data's device so no copies are needed.
+        augment_gen = torch.Generator(device=device).manual_seed(_mix(self.seed, self.epoch, self.rank, 1))
+        total = (n // self.batch_size) if self.train else math.ceil(n / self.batch_size)
+        for b in range(self.rank, total - (total % self.world_size if self.train else 0), self.world_size):
+            index = order[b * self.batch_size:(b + 1) * self.batch_size]
+            mask = torch.ones(len(index), dtype=torch.bool, device=device)
+            if len(index) < self.batch_size:  # evaluation only: pad with copies of the first image
+                fill = self.batch_size - len(index)
+                index = torch.cat([index, index[:1].expand(fill)])
+                mask = torch.cat([mask, torch.zeros(fill, dtype=torch.bool, device=device)])
+            x = prepare_images(self.images[index], self.resolution, self.mean, self.std,
+                               augment=self.augment, generator=augment_gen)
+            yield x, self.labels[index], mask
+
+
+def _mix(*numbers: int) -> int:
+    """A seed from several integers, different for each combination (a small integer hash)."""
+    h = 0x9E3779B97F4A7C15
+    for v in numbers:
+        h = ((h ^ (int(v) + 0x632BE59BD9B4E019)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        h ^= h >> 31
+    return h & 0x7FFFFFFFFFFFFFFF
+
+
+# --------------------------------------------------------------------------- command line
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m effnet_lib.data",
+        description="Check that a data set is on this machine, or download it into the course's data/ folder.")
+    parser.add_argument("dataset", choices=[d for d in DATASETS if d != "tiny"])
+    parser.add_argument("--download", action="store_true", help="download it if it is missing (needs internet)")
+    parser.add_argument("--root", default=None, help=f"data folder (default: {COURSE_DATA_DIR})")
+    args = parser.parse_args(argv)
+    try:
+        data = load_dataset(args.dataset, args.root, download=args.download)
+    except DataNotFoundError as error:
+        raise SystemExit(str(error))
+    print(data)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,522 @@
+"""One training loop for notebooks, the command line and ``torchrun``.
+
+    history = train(efficientnet("small-b0", 10), load_dataset("fashion-mnist"), recipe("short"))
+
+What it does, and why:
+
+* **Two recipes.** ``"paper"`` is Section 5.2's ImageNet recipe (RMSProp with decay 0.9 and
+  momentum 0.9, BatchNorm momentum 0.99 i.e. PyTorch 0.01, weight decay 1e-5, learning rate
+  0.256 per 4096 images decayed by 0.97 every 2.4 epochs). It was tuned for 350 epochs of
+  ImageNet; on a few epochs of small images ``"short"`` (AdamW, a one-cycle schedule, label
+  smoothing, crop-and-flip) gets much further. Both are plain data (:class:`Recipe`).
+* **Fast where there is a GPU.** bf16 autocast and channels-last memory on CUDA; the data set
+  lives on the GPU and is augmented there (:class:`effnet_lib.data.Batches`); losses and
+  accuracies are summed on the device and read back once per epoch, not once per step.
+  Float32 on the CPU, where bf16 is slower and less exact.
+* **Checkpoints that survive.** Written every epoch to a temporary file, then renamed over the
+  old one, so a crash never leaves half a file. Each epoch reseeds every random draw from
+  (seed, epoch), so a resumed run ends with exactly the weights of an uninterrupted one (on the
+  CPU; GPU kernels are not bit-exact run to run). An existing checkpoint is never overwritten
+  unless asked, and a damaged or mismatched one is refused with a message saying what differs.
+* **DDP.** Under ``torchrun`` (``WORLD_SIZE`` > 1) each process trains on its share of every
+  batch, gradients are averaged, and only rank 0 writes the checkpoint.
+* **Plain data out.** :func:`train` returns a :class:`History` (one dict per epoch) and prints
+  nothing but the progress bar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .data import Batches, ImageData, _mix, load_dataset
+
+__all__ = ["Recipe", "RECIPES", "recipe", "learning_rate", "History", "CheckpointError",
+           "train", "evaluate", "load_checkpoint", "main"]
+
+CHECKPOINT_FORMAT = "effnet_lib.train/1"
+
+
+# --------------------------------------------------------------------------- recipes
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to train: optimiser, schedule, regularisation. ``lr`` is for ``batch_size`` images."""
+
+    name: str
+    optimizer: str                 # "rmsprop" (the paper), "adamw" or "sgd" (Nesterov)
+    lr: float                      # peak learning rate at `batch_size`
+    batch_size: int                # images per optimiser step, over all processes
+    epochs: int
+    weight_decay: float            # on convolution and linear weights; BatchNorm and biases are exempt
+    schedule: str                  # "step": x decay_rate every decay_epochs; "one-cycle": warm up, cosine down
+    warmup_epochs: float = 0.0     # linear warm-up from lr / 25 (both schedules)
+    decay_rate: float = 0.97       # "step" schedule
+    decay_epochs: float = 2.4      # "step" schedule
+    momentum: float = 0.9          # RMSProp's and SGD's momentum; AdamW's beta1
+    rmsprop_decay: float = 0.9     # RMSProp's moving-average decay of squared gradients (torch's alpha)
+    eps: float = 1e-3              # RMSProp's epsilon, as the TensorFlow reference (torch's default 1e-8 is unstable here)
+    label_smoothing: float = 0.0
+    augment: bool = True           # random crop and horizontal flip
+    bn_momentum: float | None = None  # set on every BatchNorm (PyTorch convention); None keeps the model's
+
+    def __post_init__(self):
+        if self.optimizer not in ("rmsprop", "adamw", "sgd"):
+            raise ValueError(f"optimizer must be 'rmsprop', 'adamw' or 'sgd', got {self.optimizer!r}.")
+        if self.schedule not in ("step", "one-cycle"):
+            raise ValueError(f"schedule must be 'step' or 'one-cycle', got {self.schedule!r}.")
+        for name in ("lr", "batch_size", "epochs"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}.")
+
+
+def paper_recipe(epochs: int = 30, batch_size: int = 256) -> Recipe:
+    """Section 5.2's recipe, with the learning rate scaled linearly from 0.256 per 4,096 images.
+
+    The reference code also warms up for 5 epochs (RMSProp's first steps are large while its
+    average of squared gradients is still small); here the warm-up is 5 epochs or a tenth of
+    the run, whichever is shorter.
+    """
+    return Recipe("paper", "rmsprop", lr=0.256 * batch_size / 4096, batch_size=batch_size, epochs=epochs,
+                  weight_decay=1e-5, schedule="step", warmup_epochs=min(5.0, epochs / 10),
+                  decay_rate=0.97, decay_epochs=2.4, momentum=0.9, rmsprop_decay=0.9, eps=1e-3,
+                  label_smoothing=0.0, augment=True, bn_momentum=0.01)
+
+
+def short_recipe(epochs: int = 20, batch_size: int = 512) -> Recipe:
+    """A recipe for a few epochs of small images: AdamW, one-cycle, label smoothing 0.1.
+
+    BatchNorm momentum 0.1 (PyTorch's default) rather than 0.01: with a few hundred steps in all,
+    running statistics that average over ~100 steps would lag the weights at test time.
+    """
+    return Recipe("short", "adamw", lr=4e-3 * batch_size / 512, batch_size=batch_size, epochs=epochs,
+                  weight_decay=0.05, schedule="one-cycle", warmup_epochs=max(0.5, epochs * 0.15),
+                  momentum=0.9, label_smoothing=0.1, augment=True, bn_momentum=0.1)
+
+
+RECIPES: dict[str, Callable[..., Recipe]] = {"paper": paper_recipe, "short": short_recipe}
+
+
+def recipe(name: str = "short", **changes) -> Recipe:
+    """A named recipe (``"paper"`` or ``"short"``) with any field changed.
+
+    ``epochs`` and ``batch_size`` go through the recipe's own rule (the learning rate follows the
+    batch size); other fields replace the value directly.
+
+    >>> recipe("paper", batch_size=4096).lr
+    0.256
+    """
+    if name not in RECIPES:
+        raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}.")
+    sized = {k: changes.pop(k) for k in ("epochs", "batch_size") if k in changes}
+    base = RECIPES[name](**sized)
+    unknown = set(changes) - {f.name for f in fields(Recipe)}
+    if unknown:
+        raise ValueError(f"Unknown recipe field(s) {sorted(unknown)}; fields: {[f.name for f in fields(Recipe)]}.")
+    return replace(base, **changes)
+
+
+def learning_rate(r: Recipe, step: int, steps_per_epoch: int) -> float:
+    """The learning rate at optimiser step ``step`` (0-based).
+
+    >>> r = recipe("paper", batch_size=4096, warmup_epochs=0)
+    >>> learning_rate(r, 0, 100), round(learning_rate(r, 240, 100), 5)   # one decay after 2.4 epochs
+    (0.256, 0.24832)
+    """
+    epoch = step / steps_per_epoch
+    if epoch < r.warmup_epochs:
+        return r.lr * (1 / 25 + (1 - 1 / 25) * epoch / r.warmup_epochs)
+    if r.schedule == "step":
+        return r.lr * r.decay_rate ** math.floor(epoch / r.decay_epochs)
+    span = max(r.epochs - r.warmup_epochs, 1e-9)
+    progress = min(1.0, (epoch - r.warmup_epochs) / span)
+    return r.lr * (1e-3 + (1 - 1e-3) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def _optimizer(r: Recipe, model: nn.Module) -> torch.optim.Optimizer:
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
+    groups = [{"params": decay, "weight_decay": r.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if r.optimizer == "rmsprop":
+        return torch.optim.RMSprop(groups, lr=r.lr, alpha=r.rmsprop_decay, eps=r.eps, momentum=r.momentum)
+    if r.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=r.lr, betas=(r.momentum, 0.999))
+    return torch.optim.SGD(groups, lr=r.lr, momentum=r.momentum, nesterov=True)
+
+
+# --------------------------------------------------------------------------- results
+
+@dataclass
+class History:
+    """What a run measured: one dict per epoch (losses, accuracies, learning rate, time)."""
+
+    epochs: list[dict] = field(default_factory=list)
+    recipe: dict = field(default_factory=dict)
+    seed: int = 0
+    resolution: int = 0
+    device: str = ""
+    world_size: int = 1
+
+    @property
+    def test_accuracy(self) -> list[float]:
+        return [e["test_accuracy"] for e in self.epochs]
+
+    @property
+    def final_accuracy(self) -> float:
+        return self.epochs[-1]["test_accuracy"] if self.epochs else float("nan")
+
+    @property
+    def best_accuracy(self) -> float:
+        return max(self.test_accuracy, default=float("nan"))
+
+    @property
+    def seconds(self) -> float:
+        return sum(e["seconds"] for e in self.epochs)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __repr__(self) -> str:
+        return (f"History({len(self.epochs)} epochs, final test accuracy {self.final_accuracy:.4f}, "
+                f"best {self.best_accuracy:.4f}, {self.seconds:.1f} s on {self.device})")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be resumed: unreadable, or made for another model or run."""
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+def _signature(model: nn.Module) -> dict[str, list[int]]:
+    return {k: list(v.shape) for k, v in model.state_dict().items()}
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Read a checkpoint written by :func:`train`, or say clearly why it cannot be used."""
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint ({type(error).__name__}: {str(error)[:200]}). "
+            "It may be truncated or damaged. It was left untouched: delete or rename it to start "
+            "afresh, or pass another checkpoint path.") from error
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"{path} was not written by effnet_lib.train (format {CHECKPOINT_FORMAT!r} expected). "
+            "It was left untouched; pass another checkpoint path.")
+    return state
+
+
+def _check_compatible(state: dict, path: Path, model: nn.Module, r: Recipe, seed: int, resolution: int) -> None:
+    problems = []
+    saved, current = state["signature"], _signature(model)
+    if saved != current:
+        missing = sorted(set(saved) ^ set(current))[:3]
+        reshaped = [k for k in saved if k in current and saved[k] != current[k]][:3]
+        problems.append("the model differs (" + ", ".join(
+            [f"parameter {k} only in one of them" for k in missing]
+            + [f"{k} is {saved[k]} there, {current[k]} here" for k in reshaped]) + ")")
+    saved_recipe = state["recipe"]
+    for k, v in asdict(r).items():
+        if saved_recipe.get(k) != v:
+            problems.append(f"recipe field {k} was {saved_recipe.get(k)!r}, now {v!r}")
+    if state["seed"] != seed:
+        problems.append(f"seed was {state['seed']}, now {seed}")
+    if state["resolution"] != resolution:
+        problems.append(f"resolution was {state['resolution']} px, now {resolution} px")
+    if problems:
+        raise CheckpointError(
+            f"{path} belongs to another run, so resuming would not continue it: "
+            + "; ".join(problems) + ". It was left untouched: pass another checkpoint path, or the "
+            "same model and settings.")
+
+
+def _save_atomically(state: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, path)  # atomic on POSIX and Windows: readers see the old or the new file
+
+
+# --------------------------------------------------------------------------- distributed
+
+def _distributed() -> tuple[int, int, int]:
+    """(rank, world size, local rank); starts the process group when torchrun asked for one."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0"))
+    return 0, 1, 0
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    model = getattr(model, "_orig_mod", model)       # torch.compile
+    return getattr(model, "module", model)           # DistributedDataParallel
+
+
+# --------------------------------------------------------------------------- the loop
+
+def evaluate(model: nn.Module, data: ImageData, resolution: int, batch_size: int = 1024,
+             device: str | torch.device | None = None) -> dict:
+    """Test loss and accuracy of ``model`` on ``data``'s test split at ``resolution`` px."""
+    device = torch.device(device or next(model.parameters()).device)
+    rank, world, _ = _distributed() if dist.is_initialized() else (0, 1, 0)
+    batches = Batches(data.test_images.to(device), data.test_labels.to(device), batch_size, resolution,
+                      data.mean, data.std, train=False, rank=rank, world_size=world)
+    return _evaluate(model, batches, device, label_smoothing=0.0)
+
+
+def _evaluate(net: nn.Module, batches: Batches, device: torch.device, label_smoothing: float) -> dict:
+    net.eval()
+    totals = torch.zeros(3, device=device, dtype=torch.float64)  # loss sum, correct, count
+    with torch.inference_mode(), _autocast(device):
+        for x, y, mask in batches:
+            if device.type == "cuda":
+                x = x.contiguous(memory_format=torch.channels_last)
+            logits = net(x).float()
+            loss = F.cross_entropy(logits, y, reduction="none", label_smoothing=label_smoothing)
+            totals += torch.stack([(loss * mask).sum(), ((logits.argmax(1) == y) & mask).sum(),
+                                   mask.sum()]).double()
+    if dist.is_initialized():
+        dist.all_reduce(totals)
+    loss_sum, correct, count = totals.tolist()
+    return {"test_loss": loss_sum / count, "test_accuracy": correct / count}
+
+
+def _autocast(device: torch.device):
+    # bf16 needs no loss scaling (same exponent range as float32); on the CPU float32 is faster.
+    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
+          epochs: int | None = None, resolution: int | None = None, device: str | torch.device | None = None,
+          seed: int = 0, checkpoint: str | os.PathLike | None = None, resume: bool = False,
+          overwrite: bool = False, compile: bool = False, progress: bool = True,
+          on_epoch_end: Callable[[dict], None] | None = None) -> History:
+    """Train ``model`` on ``data`` with ``recipe``; return the per-epoch :class:`History`.
+
+    ``resolution`` defaults to the model's own (``model.spec.resolution``) or the data's native
+    size. With ``checkpoint``, the state is saved after every epoch; ``resume=True`` continues
+    from it (and starts afresh when the file does not exist yet); an existing file is otherwise
+    refused unless ``overwrite=True``. ``on_epoch_end`` is called with each epoch's record after
+    its checkpoint is written (raise from it to stop early; the run can be resumed).
+    """
+    r = RECIPES[recipe]() if isinstance(recipe, str) and recipe in RECIPES else recipe
+    if not isinstance(r, Recipe):
+        raise ValueError(f"recipe must be a Recipe or one of {list(RECIPES)}, got {recipe!r}.")
+    if epochs is not None:
+        r = replace(r, epochs=epochs)
+    rank, world, local_rank = _distributed()
+    if device is None:
+        device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", local_rank)
+    spec = getattr(_unwrap(model), "spec", None)
+    resolution = int(resolution or (spec.resolution if spec is not None else data.native_resolution))
+    if r.batch_size % world:
+        raise ValueError(f"batch_size {r.batch_size} must divide evenly over {world} processes.")
+    per_rank = r.batch_size // world
+    if len(data.train_labels) < r.batch_size:
+        raise ValueError(f"{len(data.train_labels)} training images is fewer than one batch of "
+                         f"{r.batch_size}; lower the batch size (e.g. recipe('short', batch_size=64)).")
+
+    model = model.to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    if r.bn_momentum is not None:
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.momentum = r.bn_momentum
+    optimizer = _optimizer(r, model)
+    history = History(recipe=asdict(r), seed=seed, resolution=resolution, device=_device_name(device),
+                      world_size=world)
+
+    path = Path(checkpoint) if checkpoint is not None else None
+    start = 0
+    if path is not None and path.exists():
+        if resume:
+            state = load_checkpoint(path)
+            _check_compatible(state, path, model, r, seed, resolution)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            history.epochs = list(state["history"])
+            start = state["epoch"]
+        elif not overwrite:
+            raise FileExistsError(
+                f"{path} already exists. Pass resume=True (CLI: --resume) to continue that run, "
+                "overwrite=True (--overwrite) to replace it, or another checkpoint path.")
+
+    data = data.to(device)
+    train_batches = Batches(data.train_images, data.train_labels, per_rank, resolution, data.mean, data.std,
+                            train=True, augment=r.augment, seed=seed, rank=rank, world_size=world)
+    test_batches = Batches(data.test_images, data.test_labels, max(per_rank, 256), resolution,
+                           data.mean, data.std, train=False, rank=rank, world_size=world)
+    steps = len(train_batches)
+    net = model
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+    if compile:
+        net = torch.compile(net)
+
+    from tqdm.auto import tqdm
+    bar = tqdm(total=r.epochs * steps, initial=start * steps, disable=not progress or rank != 0,
+               desc=f"{getattr(spec, 'name', type(model).__name__)} @ {resolution}px", unit="step")
+    for epoch in range(start, r.epochs):
+        # Every random draw of this epoch (dropout, stochastic depth, order, augmentation) follows
+        # from (seed, epoch, rank): resuming at any epoch replays it exactly.
+        torch.manual_seed(_mix(seed, epoch, rank))
+        train_batches.set_epoch(epoch)
+        net.train()
+        totals = torch.zeros(3, device=device, dtype=torch.float64)
+        started = time.perf_counter()
+        for i, (x, y, _) in enumerate(train_batches):
+            lr = learning_rate(r, epoch * steps + i, steps)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            if device.type == "cuda":
+                x = x.contiguous(memory_format=torch.channels_last)
+            if epoch == 0 and i == 0:
+                _seed_running_statistics(model, x)
+            with _autocast(device):
+                logits = net(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=r.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            totals += torch.stack([loss.detach() * len(y), (logits.argmax(1) == y).sum(),
+                                   torch.tensor(len(y), device=device)]).double()
+            bar.update()
+            if i % 25 == 0 and bar.n and not bar.disable:  # an occasional sync for the display only
+                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}", refresh=False)
+        if dist.is_initialized():
+            dist.all_reduce(totals)
+        loss_sum, correct, count = totals.tolist()
+        train_seconds = time.perf_counter() - started
+        record = {"epoch": epoch + 1, "train_loss": loss_sum / count, "train_accuracy": correct / count,
+                  **_evaluate(net, test_batches, device, 0.0), "lr": lr,
+                  "seconds": time.perf_counter() - started,
+                  "images_per_second": count / train_seconds}
+        history.epochs.append(record)
+        bar.set_postfix(epoch=epoch + 1, test_accuracy=f"{record['test_accuracy']:.4f}")
+        if path is not None and rank == 0:
+            _save_atomically({"format": CHECKPOINT_FORMAT, "epoch": epoch + 1, "model": model.state_dict(),
+                              "optimizer": optimizer.state_dict(), "history": history.epochs,
+                              "recipe": asdict(r), "seed": seed, "resolution": resolution,
+                              "signature": _signature(model)}, path)
+        if dist.is_initialized():
+            dist.barrier()  # nobody starts the next epoch (or returns) before the checkpoint exists
+        if on_epoch_end is not None:
+            on_epoch_end(record)
+    bar.close()
+    return history
+
+
+@torch.no_grad()
+def _seed_running_statistics(model: nn.Module, x: torch.Tensor) -> None:
+    """Let the first batch set BatchNorm's running statistics outright (momentum 1).
+
+    PyTorch starts every running variance at 1. Deep in a freshly initialised EfficientNet the
+    true variance can be 1e-3, and with momentum 0.1 the initial 1 still outweighs it after 50
+    steps: a short run then evaluates with statistics that belong to no real batch, and test
+    accuracy sits at chance while training accuracy climbs. One extra forward pass on the plain
+    module (not the compiled or DDP one, so neither recompiles nor syncs) fixes that.
+    """
+    norms = [m for m in model.modules()
+             if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.momentum = 1.0
+    with _autocast(x.device):
+        model(x)
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+
+
+# --------------------------------------------------------------------------- command line
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m effnet_lib.train",
+        description="Train an EfficientNet variant on Fashion-MNIST, CIFAR-10 or the tiny test set. "
+                    "Runs under torchrun for DDP: torchrun --nproc_per_node=N -m effnet_lib.train ...")
+    p.add_argument("--model", default="small-b0", help="a network name: small-b0 (default), b0..b7, lite0..lite4")
+    p.add_argument("--depth", type=float, default=1.0, help="depth multiplier d")
+    p.add_argument("--width", type=float, default=1.0, help="width multiplier w")
+    p.add_argument("--resolution", type=float, default=1.0, help="resolution multiplier r of the model's own size")
+    p.add_argument("--data", default="fashion-mnist", help="fashion-mnist (default), cifar10 or tiny")
+    p.add_argument("--data-root", default=None, help="where to look for the data first")
+    p.add_argument("--download", action="store_true", help="allow downloading the data set (needs internet)")
+    p.add_argument("--train-subset", type=int, default=None, help="train on this many images (class-balanced)")
+    p.add_argument("--test-subset", type=int, default=None, help="test on this many images")
+    p.add_argument("--recipe", default="short", choices=list(RECIPES))
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None, help="images per step over all processes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: cuda when available)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (faster after a warm-up)")
+    p.add_argument("--checkpoint", default=None, help="file to save after every epoch")
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --checkpoint")
+    p.add_argument("--history", default=None, help="write the history as JSON here")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> tuple[nn.Module, History]:
+    """The command line; returns the trained model and history (handy under torchrun in tests)."""
+    from .model import efficientnet
+    from .families import resolve
+    from .scaling import scale
+
+    args = _parser().parse_args(argv)
+    try:
+        data = load_dataset(args.data, args.data_root, download=args.download,
+                            train=args.train_subset, test=args.test_subset, seed=0)
+    except FileNotFoundError as error:
+        raise SystemExit(str(error))
+    spec = scale(resolve(args.model), depth=args.depth, width=args.width, resolution=args.resolution)
+    spec = spec.with_(in_channels=data.channels)
+    sizes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v is not None}
+    r = recipe(args.recipe, **sizes)
+    torch.manual_seed(args.seed)  # the initial weights
+    model = efficientnet(spec, num_classes=data.num_classes)
+    try:
+        history = train(model, data, r, seed=args.seed, device=args.device, checkpoint=args.checkpoint,
+                        resume=args.resume, overwrite=args.overwrite, compile=args.compile,
+                        progress=not args.no_progress)
+    except (FileExistsError, CheckpointError) as error:
+        raise SystemExit(f"error: {error}")
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    if rank == 0:
+        print(history)
+        if args.history:
+            Path(args.history).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.history).write_text(json.dumps(history.to_dict(), indent=1))
+    return model, history
+
+
+if __name__ == "__main__":
+    main()
+    if dist.is_initialized():
+        dist.destroy_process_group()
