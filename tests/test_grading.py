@@ -18,7 +18,6 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from effnet_lib.grading import GradingError, grade, release, release_notebook, write_report
-from effnet_lib.grading import execute
 from effnet_lib.grading.__main__ import main
 from effnet_lib.grading.release import check_release
 
@@ -236,12 +235,8 @@ def submissions(course, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def graded(submissions, course):
-    grace, execute.INTERRUPT_GRACE_S = execute.INTERRUPT_GRACE_S, 2.0
     before = _snapshot(submissions)
-    try:
-        results = grade([submissions], course[0], timeout=3.0)
-    finally:
-        execute.INTERRUPT_GRACE_S = grace
+    results = grade([submissions], course[0], timeout=3.0)
     assert _snapshot(submissions) == before, "grading wrote into the submissions"
     return {r.student: r for r in results}
 
@@ -272,12 +267,22 @@ def test_tampered_tests_are_graded_with_the_originals(graded):
 
 def test_raising_and_endless_notebooks_lose_only_the_broken_part(graded):
     assert _scores(graded["raises"]) == {"double_tests": (0, "failed"), "triple_tests": (1, "passed")}
-    # The loop is interrupted at the time limit, the kernel recovers, the rest is graded.
-    assert _scores(graded["endless"]) == {"double_tests": (0, "failed"), "triple_tests": (1, "passed")}
-    # A loop that swallows the interrupt, or a kernel that exits, ends the notebook's run.
-    for student in ("stubborn", "exits"):
-        assert _scores(graded[student]) == {"double_tests": (0, "not run"), "triple_tests": (0, "not run")}
-        assert graded[student].problems
+    # A loop is stopped at the time limit (even one that swallows KeyboardInterrupt), and so is
+    # a cell that kills the kernel; the notebook runs again without it and the rest is graded.
+    for student, words in (("endless", "limit of 3 s"), ("stubborn", "limit of 3 s"), ("exits", "kernel died")):
+        assert _scores(graded[student]) == {"double_tests": (0, "failed"), "triple_tests": (1, "passed")}, student
+        assert any(p.startswith("double: ") and words in p for p in graded[student].problems), graded[student].problems
+
+
+def test_a_test_cell_that_runs_forever_scores_zero_as_a_timeout(course, tmp_path):
+    solutions, released = course
+    nb = nbformat.read(str(released / "01_double.ipynb"), as_version=4)
+    _answer(nb, "double", "import time\ndef double(x):\n    time.sleep(60)")
+    _answer(nb, "triple", "def triple(x):\n    return 3 * x")
+    (tmp_path / "slow").mkdir()
+    nbformat.write(nb, str(tmp_path / "slow" / "01_double.ipynb"))
+    [result] = grade([tmp_path / "slow"], solutions, timeout=2.0)
+    assert _scores(result) == {"double_tests": (0, "timeout"), "triple_tests": (1, "passed")}
 
 
 def test_unreadable_notebooks_score_zero_with_a_reason(graded):

@@ -1,9 +1,11 @@
 """Run a notebook cell by cell in a fresh kernel, with a time limit per cell.
 
 A cell that raises records its error and the next cell runs, as in a student's session. A cell
-that runs past the limit is interrupted; if the kernel then answers, the rest still runs,
-and if it does not (a loop that swallows ``KeyboardInterrupt``) or the kernel died, the cells
-left are marked as not run. Nothing here raises because of what a notebook does.
+that runs past the limit, or that kills the kernel (``exit()``, a crash), is marked, and the
+notebook runs again in a new kernel without it: the cells before it are re-run to rebuild the
+state, the cells after it get their chance. Interrupting the kernel instead would be cheaper,
+but a loop that swallows ``KeyboardInterrupt`` ignores it, and cancelled reads can lose output
+messages; a new kernel has neither problem. Nothing here raises because of what a notebook does.
 """
 
 from __future__ import annotations
@@ -14,18 +16,20 @@ from dataclasses import dataclass, field
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbclient.util import run_sync
 from nbformat import NotebookNode
 
-# How long an interrupted kernel gets to answer again before it is given up on.
-INTERRUPT_GRACE_S = 5.0
+# How many cells may time out or kill the kernel before the rest is given up on.
+MAX_RESTARTS = 3
 
 
 @dataclass
 class Execution:
     """What happened when a notebook ran: per cell index, a problem in words (if any)."""
 
+    # The kernel's own verdict on each cell it finished: "ok" or "error" (with the error).
+    replies: dict[int, tuple[str, str]] = field(default_factory=dict)
     timed_out: dict[int, str] = field(default_factory=dict)
+    died: dict[int, str] = field(default_factory=dict)
     not_run: dict[int, str] = field(default_factory=dict)
     kernel_problem: str | None = None
 
@@ -43,63 +47,66 @@ def run_notebook(
     whatever the notebook writes never lands next to the submission.
     """
     result = Execution()
+    code_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    skipped: set[int] = set()
     with tempfile.TemporaryDirectory(prefix="effnet-grading-") as scratch:
-        client = NotebookClient(
-            nb,
-            timeout=timeout,
-            kernel_name=kernel_name,
-            allow_errors=True,
-            interrupt_on_timeout=False,
-            record_timing=False,
-            shutdown_kernel="immediate",
-            resources={"metadata": {"path": cwd or scratch}},
-        )
-        code_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-        try:
-            with client.setup_kernel():
-                for position, index in enumerate(code_cells):
-                    cell = nb.cells[index]
-                    try:
-                        client.execute_cell(cell, index)
-                        continue
-                    except CellTimeoutError:
-                        message = f"cell ran longer than the limit of {timeout:g} s and was interrupted"
-                        cell.outputs.append(_error_output("TimeoutError", message))
-                        result.timed_out[index] = message
-                        stuck = not _recovers(client)
-                        reason = "the kernel did not answer after the interrupt of a cell that timed out"
-                    except DeadKernelError:
-                        stuck = True
-                        reason = "the kernel died (the notebook may call exit() or run out of memory)"
-                        cell.outputs.append(_error_output("DeadKernelError", reason))
-                        result.timed_out.pop(index, None)
-                        result.not_run[index] = reason
-                    if stuck:
-                        result.kernel_problem = reason
-                        for later in code_cells[position + 1 :]:
-                            result.not_run[later] = reason
-                        break
-        except Exception as error:  # the kernel failed to start or to shut down
-            result.kernel_problem = f"kernel failure: {type(error).__name__}: {error}"
-            for index in code_cells:
-                if index not in result.timed_out and not nb.cells[index].get("outputs"):
-                    result.not_run.setdefault(index, result.kernel_problem)
+        for attempt in range(MAX_RESTARTS + 1):
+            failed = _run_once(nb, code_cells, skipped, result, timeout, kernel_name, cwd or scratch)
+            if failed is None:
+                return result
+            skipped.add(failed)
+        reason = f"not run: more than {MAX_RESTARTS} cells timed out or killed the kernel"
+        result.kernel_problem = reason
+        for index in code_cells:
+            if index > max(skipped) and index not in skipped:
+                result.not_run[index] = reason
+                result.replies.pop(index, None)
     return result
 
 
-def _recovers(client: NotebookClient) -> bool:
-    """Interrupt the kernel and tell whether it runs a trivial cell again in a short time."""
+def _run_once(nb, code_cells, skipped, result, timeout, kernel_name, cwd) -> int | None:
+    """Run every code cell not in *skipped* in a new kernel; the index of a cell that had to
+    be given up on (timed out or killed the kernel), or None when the run went to the end."""
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=kernel_name,
+        allow_errors=True,
+        record_timing=False,
+        shutdown_kernel="immediate",
+        iopub_timeout=10,
+        resources={"metadata": {"path": cwd}},
+    )
+
+    def record(cell, cell_index, execute_reply):
+        content = execute_reply.get("content", {})
+        error = f"{content.get('ename', '')}: {content.get('evalue', '')}" if content.get("ename") else ""
+        result.replies[cell_index] = (content.get("status", "unknown"), error)
+
+    client.on_cell_executed = record
     try:
-        run_sync(client.km.interrupt_kernel)()
-        probe = nbformat.v4.new_code_cell("pass")
-        limit = client.timeout
-        client.timeout = INTERRUPT_GRACE_S
-        try:
-            client.execute_cell(probe, 0, store_history=False)
-        finally:
-            client.timeout = limit
-        return True
-    except (CellTimeoutError, DeadKernelError):
-        return False
-    except Exception:
-        return False
+        with client.setup_kernel():
+            for index in code_cells:
+                if index in skipped:
+                    continue
+                cell = nb.cells[index]
+                cell.outputs, cell.execution_count = [], None
+                result.replies.pop(index, None)
+                try:
+                    client.execute_cell(cell, index)
+                except CellTimeoutError:
+                    message = f"cell ran longer than the limit of {timeout:g} s and was stopped"
+                    cell.outputs.append(_error_output("TimeoutError", message))
+                    result.timed_out[index] = message
+                    return index
+                except DeadKernelError:
+                    message = "the kernel died in this cell (exit(), a crash, or out of memory)"
+                    cell.outputs.append(_error_output("DeadKernelError", message))
+                    result.died[index] = message
+                    return index
+    except Exception as error:  # the kernel failed to start or to shut down
+        result.kernel_problem = f"kernel failure: {type(error).__name__}: {error}"
+        for index in code_cells:
+            if index not in result.replies and index not in skipped:
+                result.not_run[index] = result.kernel_problem
+    return None

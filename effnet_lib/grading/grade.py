@@ -23,7 +23,7 @@ from .release import release_notebook, solution_notebooks
 
 @dataclass
 class QuestionResult:
-    """One graded cell: ``status`` is passed, failed, timeout, not run or manual."""
+    """One graded cell: ``status`` is passed, failed, timeout, kernel died, not run or manual."""
 
     grade_id: str
     points: float
@@ -159,6 +159,9 @@ def grade_notebook(
     execution = run_notebook(merged.notebook, timeout=timeout)
     if execution.kernel_problem:
         result.problems.append(execution.kernel_problem)
+    for index, message in {**execution.timed_out, **execution.died}.items():
+        where = grade_id(merged.notebook.cells[index]) or f"a cell you added (cell {index})"
+        result.problems.append(f"{where}: {message}; the notebook was run again without it")
     for index, cell in enumerate(merged.notebook.cells):
         if not is_grade(cell):
             continue
@@ -167,13 +170,17 @@ def grade_notebook(
             result.questions.append(QuestionResult(name, 0.0, worth, "not run", execution.not_run[index]))
         elif index in execution.timed_out:
             result.questions.append(QuestionResult(name, 0.0, worth, "timeout", execution.timed_out[index]))
+        elif index in execution.died:
+            result.questions.append(QuestionResult(name, 0.0, worth, "kernel died", execution.died[index]))
         elif is_solution(cell) or not is_test(cell):
             result.questions.append(QuestionResult(name, 0.0, worth, "manual", "graded by hand in nbgrader"))
         else:
-            score, _ = determine_grade(cell)
-            score = float(score or 0.0)
+            # nbgrader's rule (no error, nothing on stderr), and the kernel must have said "ok".
+            reply, error = execution.replies.get(index, ("unknown", "the cell did not finish"))
+            score = float(determine_grade(cell)[0] or 0.0) if reply == "ok" else 0.0
             status = "passed" if score >= worth else "failed"
-            result.questions.append(QuestionResult(name, score, worth, status, _message(cell)))
+            message = _message(cell) or error
+            result.questions.append(QuestionResult(name, score, worth, status, message))
     result.executed = merged.notebook
     return result
 

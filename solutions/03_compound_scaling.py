@@ -1,0 +1,129 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Exercise 3: compound scaling and a FLOPS budget
+#
+# *Goes with course notebook 3, compound scaling.*
+#
+# The paper's Eq. 3 grows all three dimensions with one coefficient `phi`:
+# depth `d = alpha^phi`, width `w = beta^phi`, resolution `r = gamma^phi`, under the constraint
+# `alpha * beta^2 * gamma^2 ~ 2`. Since FLOPS grow like `d * w^2 * r^2` (exercise 2), each unit
+# of `phi` about doubles them. You will write the rule, check the constraint, predict the `phi`
+# for a budget from the rule alone, and then find the real largest `phi` that fits the budget by
+# costing the scaled tables with `effnet_lib`.
+
+# %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
+import math
+
+import effnet_lib as en
+from effnet_lib import B0, compound, cost, flops_growth, phi_for_budget, scale
+
+# %% [markdown]
+# ## 1. The rule
+#
+# Write `my_compound(phi, alpha=1.2, beta=1.1, gamma=1.15)` returning `(depth, width, resolution)`
+# multipliers, and `growth(alpha, beta, gamma)`, the factor by which FLOPS grow per unit of phi.
+
+# %% nbgrader={"grade": false, "grade_id": "rule", "locked": false, "schema_version": 3, "solution": true}
+def my_compound(phi, alpha=1.2, beta=1.1, gamma=1.15):
+    ### BEGIN SOLUTION
+    return alpha ** phi, beta ** phi, gamma ** phi
+    ### END SOLUTION
+
+
+def growth(alpha, beta, gamma):
+    ### BEGIN SOLUTION
+    return alpha * beta ** 2 * gamma ** 2
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_rule", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+assert all(math.isclose(a, b) for a, b in zip(my_compound(1), (1.2, 1.1, 1.15)))
+print(f"alpha * beta^2 * gamma^2 = {growth(1.2, 1.1, 1.15):.3f} for the paper's coefficients")
+assert abs(growth(1.2, 1.1, 1.15) - 2) < 0.1
+### BEGIN HIDDEN TESTS
+for phi in (0, 0.5, 2, 3.7, 7):
+    assert all(math.isclose(a, b) for a, b in zip(my_compound(phi), compound(phi))), phi
+assert all(math.isclose(a, b) for a, b in zip(my_compound(2, 1.3, 1.05, 1.2), compound(2, 1.3, 1.05, 1.2)))
+assert math.isclose(growth(1.4, 1.2, 1.05), flops_growth(1.4, 1.2, 1.05))
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 2. Predicting phi from the rule
+#
+# If FLOPS grew by exactly `growth(alpha, beta, gamma)` per unit of phi, which phi would multiply
+# them by `ratio`? Write `predicted_phi(ratio, alpha=1.2, beta=1.1, gamma=1.15)`.
+
+# %% nbgrader={"grade": false, "grade_id": "predicted_phi", "locked": false, "schema_version": 3, "solution": true}
+def predicted_phi(ratio, alpha=1.2, beta=1.1, gamma=1.15):
+    ### BEGIN SOLUTION
+    return math.log(ratio) / math.log(growth(alpha, beta, gamma))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_predicted_phi", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+assert math.isclose(predicted_phi(growth(1.2, 1.1, 1.15) ** 3), 3)
+assert math.isclose(predicted_phi(1.0), 0.0, abs_tol=1e-12)
+### BEGIN HIDDEN TESTS
+assert math.isclose(predicted_phi(16, 2, 1, 1), 4)
+assert math.isclose(predicted_phi(10, 1.2, 1.1, 1.15), math.log(10) / math.log(1.2 * 1.1 ** 2 * 1.15 ** 2))
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 3. The real phi for a budget
+#
+# Rounding (exercise 1) makes the real cost a staircase in phi. Write
+# `largest_phi(budget, precision=0.01)`: the largest phi, to within `precision`, such that B0
+# scaled by `my_compound(phi)` costs at most `budget` multiply-adds. Cost a candidate with
+# `cost(scale(B0, *my_compound(phi))).multiply_adds`. A scan in steps of `precision` or a
+# bisection both work; B0 itself (phi = 0) always fits the budgets tested here.
+
+# %% nbgrader={"grade": false, "grade_id": "largest_phi", "locked": false, "schema_version": 3, "solution": true}
+def largest_phi(budget, precision=0.01):
+    ### BEGIN SOLUTION
+    def fits(phi):
+        return cost(scale(B0, *my_compound(phi))).multiply_adds <= budget
+
+    low, high = 0.0, 1.0
+    while fits(high):
+        low, high = high, 2 * high
+    while high - low > precision:
+        middle = (low + high) / 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return low
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_largest_phi", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+budget = 4.2e9  # B4's multiply-adds in Table 2
+phi = largest_phi(budget)
+print(f"largest phi for {budget:.2g} multiply-adds: {phi:.2f}; the rule alone predicts "
+      f"{predicted_phi(budget / cost(B0).multiply_adds):.2f}")
+assert cost(scale(B0, *my_compound(phi))).multiply_adds <= budget
+assert abs(phi - phi_for_budget(budget)) <= 0.02
+### BEGIN HIDDEN TESTS
+for budget in (0.5e9, 1.8e9, 37e9):
+    phi = largest_phi(budget)
+    assert cost(scale(B0, *my_compound(phi))).multiply_adds <= budget, budget
+    assert abs(phi - phi_for_budget(budget)) <= 0.02, budget
+assert abs(largest_phi(4.2e9, precision=0.1) - phi_for_budget(4.2e9, precision=0.1)) <= 0.2
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## What you found
+#
+# The real phi for a budget is smaller than the rule predicts: rounding channels and layers up
+# makes every scaled network a little more expensive than `growth ** phi` says.
