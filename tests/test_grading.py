@@ -10,6 +10,9 @@ import copy
 import csv
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jupytext
@@ -328,3 +331,31 @@ def test_command_line_grades_and_says_where_the_report_went(solutions, released,
     assert (report / "old.txt").read_text() == "an earlier report"
     assert json.loads((tmp_path / "cli-report-2" / "scores.json").read_text())["students"]["exercises"]["score"] == 0
     assert main(["grade", str(tmp_path / "nowhere"), "--source", str(solutions)]) == 2
+
+
+def test_release_matches_nbgraders_own_generate_assignment(solutions, released, tmp_path):
+    course = tmp_path / "course"
+    (course / "source" / "ex").mkdir(parents=True)
+    (course / "source" / "ex" / "01_double.ipynb").write_bytes((solutions / "01_double.ipynb").read_bytes())
+    (course / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseDirectory.course_id = "test"\nc.CourseDirectory.db_assignments = [dict(name="ex")]\n'
+    )
+    # nbgrader runs `alembic` by name: let it find the one beside this Python.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "ex", "--force"],
+                          cwd=course, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    theirs = nbformat.read(str(course / "release" / "ex" / "01_double.ipynb"), as_version=4)
+    ours = nbformat.read(str(released / "01_double.ipynb"), as_version=4)
+    assert [(c.source, c.metadata) for c in theirs.cells] == [(c.source, c.metadata) for c in ours.cells]
+
+
+def test_a_jupytext_script_can_be_graded_when_named_explicitly(course, tmp_path):
+    solutions, released = course
+    nb = nbformat.read(str(released / "01_double.ipynb"), as_version=4)
+    _answer(nb, "double", "def double(x):\n    return 2 * x")
+    (tmp_path / "carol").mkdir()
+    jupytext.write(nb, tmp_path / "carol" / "01_double.py", fmt="py:percent")
+    [result] = grade([tmp_path / "carol" / "01_double.py"], solutions, timeout=10)
+    assert result.student == "carol"
+    assert _scores(result) == {"double_tests": (2, "passed"), "triple_tests": (0, "failed")}
