@@ -95,6 +95,7 @@ assert scaled_stages(b3.width, b3.depth) == [(s.channels, s.repeats) for s in ne
 # %% [markdown]
 # ## What you found
 #
-# Both rules only ever round **up** by more than a little: channels may lose at most 10%, layers
-# never lose anything. That is why a scaled network costs a bit more than `d * w^2 * r^2` predicts,
-# which exercise 2 measures.
+# Channels may lose at most 10% to rounding, and layers never lose anything: a stage of one layer
+# scaled by depth 1.2 gets two layers, two-thirds more than the exact 1.2. So the real cost of a
+# scaled network drifts away from the simple rule FLOPS ~ `d * w^2 * r^2`; exercises 2 and 3
+# measure by how much.

@@ -125,7 +125,8 @@ assert network_multiply_adds(B0) == cost(B0).multiply_adds
 # the output channels of every convolution. Doubling the resolution doubles both the height and
 # the width of every map. Write `flops_ratio(depth, width, resolution)`, the factor by which the
 # multiply-adds grow according to this argument. The test compares it with B0 really scaled:
-# the two agree within 10%, the rest being rounding and the layers that do not scale.
+# the two agree within 10%. The rest comes from rounding and from the layers whose cost grows only
+# linearly with width (the depthwise convolutions, the classifier).
 
 # %% nbgrader={"grade": false, "grade_id": "flops_ratio", "locked": false, "schema_version": 3, "solution": true, "checksum": "fa5a49997d2ad24644bdaa83ffa1ad2c", "cell_type": "code"} deletable=false
 def flops_ratio(depth, width, resolution):

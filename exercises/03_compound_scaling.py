@@ -97,5 +97,6 @@ assert abs(phi - phi_for_budget(budget)) <= 0.02
 # %% [markdown]
 # ## What you found
 #
-# The real phi for a budget is smaller than the rule predicts: rounding channels and layers up
-# makes every scaled network a little more expensive than `growth ** phi` says.
+# For the budgets above, the real phi comes out smaller than the rule predicts: rounding layers up
+# (a stage of one layer becomes two as soon as phi > 0) makes the scaled networks more expensive
+# than `growth ** phi` says.

@@ -77,10 +77,12 @@ def read_notebook(path: Path) -> NotebookNode:
     for index, cell in enumerate(nb["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             raise ValueError(f"{path.name}: cell {index} is not a notebook cell")
-        if isinstance(cell.get("source"), list):  # nbformat stores source as a list of lines
-            cell["source"] = "".join(cell["source"])
-        cell.setdefault("metadata", {})
-        cell.setdefault("source", "")
+        source = cell.get("source", "")
+        if isinstance(source, list):  # nbformat may store the source as a list of lines
+            source = "".join(map(str, source))
+        cell["source"] = source if isinstance(source, str) else str(source)
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = {}
     nb.setdefault("metadata", {})
     return nbformat.from_dict(nb)
 

@@ -81,6 +81,10 @@ def write_report(results: list[NotebookResult], report_dir: Path, submissions: l
     for result in results:
         if result.executed is not None:
             path = target / "feedback" / _safe(result.student) / f"{_safe(result.notebook)}.ipynb"
+            copies = 1
+            while path.exists():  # the same notebook handed in twice: keep both
+                copies += 1
+                path = path.with_name(f"{_safe(result.notebook)}-{copies}.ipynb")
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(result.executed, str(path))
     return target
