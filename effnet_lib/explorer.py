@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from .architecture import B0, Network
 from .cost import Cost, cost, phi_for_budget
-from .families import EFFICIENTNET
+from .families import EFFICIENTNET, network
 from .paper import TABLE_2
 from .scaling import Multipliers, compound, flops_growth, scale
 
@@ -75,11 +75,11 @@ def snapshot(phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1
              base: Network = B0) -> Snapshot:
     """The network Eq. 3 makes from `base` at this phi, and its cost (checks its inputs)."""
     multipliers = compound(phi, alpha, beta, gamma)
-    network = scale(base, *multipliers)
+    scaled = scale(base, *multipliers)
     nearest = round(phi)
     published = f"b{nearest}" if base is B0 and abs(phi - nearest) < 1e-9 and 0 <= nearest <= 7 else None
-    return Snapshot(float(phi), float(alpha), float(beta), float(gamma), multipliers, network,
-                    cost(network), base, cost(base), published)
+    return Snapshot(float(phi), float(alpha), float(beta), float(gamma), multipliers, scaled,
+                    cost(scaled), base, cost(base), published)
 
 
 def cost_curve(alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15, base: Network = B0,
@@ -118,7 +118,6 @@ def summary_rows(s: Snapshot) -> list[tuple]:
     net, b0, m = s.network, s.base, s.multipliers
     published = [""] * 8
     if s.published:
-        from .families import network
         c, spec = EFFICIENTNET[s.published], network(s.published)
         paid = cost(spec)
         published = [f"{c.depth:g}", f"{c.width:g}", f"{c.resolution / b0.resolution:.3f}", f"{c.resolution}",
@@ -148,9 +147,8 @@ def stage_rows(s: Snapshot) -> list[tuple]:
 
 def table_html(s: Snapshot, note: str = "") -> str:
     """The explorer's tables as HTML (class `phi-explorer-table`, then `phi-explorer-stages`)."""
-    published = f"published {s.published.upper()} (Table 2's network)" if s.published else "published network"
-    head = _row(("", f"compound rule, phi = {s.phi:.2f}", "B0", "ratio to B0",
-                 published if s.published else ""), header=True)
+    published = f"published {s.published.upper()} (Table 2's network)" if s.published else ""
+    head = _row(("", f"compound rule, phi = {s.phi:.2f}", "B0", "ratio to B0", published), header=True)
     summary = "".join(_row(r) for r in summary_rows(s))
     constraint = (f"alpha = {s.alpha:.2f}, beta = {s.beta:.2f}, gamma = {s.gamma:.2f}: "
                   f"alpha &middot; beta&sup2; &middot; gamma&sup2; = {s.growth:.3f} (the paper asks for about 2)")
