@@ -331,6 +331,8 @@ def test_command_line_grades_and_says_where_the_report_went(solutions, released,
     assert (report / "old.txt").read_text() == "an earlier report"
     assert json.loads((tmp_path / "cli-report-2" / "scores.json").read_text())["students"]["exercises"]["score"] == 0
     assert main(["grade", str(tmp_path / "nowhere"), "--source", str(solutions)]) == 2
+    assert main(["grade", *paths, "--source", str(solutions), "--report", str(report), "--student", "dana"]) == 0
+    assert "dana: 0 / 3 points" in capsys.readouterr().out
 
 
 def test_release_matches_nbgraders_own_generate_assignment(solutions, released, tmp_path):

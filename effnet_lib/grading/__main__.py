@@ -26,10 +26,16 @@ def _parser() -> argparse.ArgumentParser:
     make.add_argument("--dest", type=Path, default=Path("exercises"), help="where the student versions go (default: exercises)")
     make.add_argument("--check", action="store_true", help="write nothing; exit 1 if --dest differs from a fresh release")
 
-    mark = commands.add_parser("grade", help="grade submitted notebooks against the solutions' tests")
+    mark = commands.add_parser(
+        "grade",
+        help="grade submitted notebooks against the solutions' tests",
+        description="A notebook's student is the first folder below a PATH (submitted/alice/...), "
+        "or the folder holding it when it sits directly in PATH or is named as a file.",
+    )
     mark.add_argument("paths", nargs="+", type=Path, help="notebooks, or folders of notebooks (one sub-folder per student)")
     mark.add_argument("--source", type=Path, default=Path("solutions"), help="solution notebooks (default: solutions)")
     mark.add_argument("--report", type=Path, default=Path("grading-report"), help="report folder; never overwritten (default: grading-report)")
+    mark.add_argument("--student", help="name every notebook's student (default: the folder, see below)")
     mark.add_argument("--timeout", type=float, default=60.0, help="time limit per cell in seconds (default: 60)")
     return parser
 
@@ -54,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
         check_report_folder(args.report, args.paths)
-        results = grade(args.paths, args.source, args.timeout, progress=lambda line: print(line, flush=True))
+        results = grade(args.paths, args.source, args.timeout, student=args.student,
+                        progress=lambda line: print(line, flush=True))
         target = write_report(results, args.report, submissions=args.paths)
         print()
         print(summary(results))

@@ -186,23 +186,29 @@ def grade_notebook(
 
 
 def grade(
-    paths: list[Path], source_dir: Path = Path("solutions"), timeout: float = 60.0, progress=None
+    paths: list[Path],
+    source_dir: Path = Path("solutions"),
+    timeout: float = 60.0,
+    progress=None,
+    student: str | None = None,
 ) -> list[NotebookResult]:
     """Grade every notebook under *paths* against the solutions in *source_dir*.
 
+    *student*, if given, names the student of every notebook found (instead of the folders).
     *progress*, if given, is called with a line of text before each notebook.
     """
     if timeout <= 0:
         raise GradingError(f"the time limit per cell must be positive, got {timeout}")
     sources = load_sources(Path(source_dir))
     results = []
-    for student, path in find_submissions(paths):
+    for found, path in find_submissions(paths):
+        name = student or found
         if progress is not None:
-            progress(f"grading {student}: {path}")
+            progress(f"grading {name}: {path}")
         try:
-            result = grade_notebook(path, student, sources, timeout=timeout)
+            result = grade_notebook(path, name, sources, timeout=timeout)
         except Exception as error:  # one odd notebook must not cost the others their grades
-            result = NotebookResult(student, Path(path).stem, str(path))
+            result = NotebookResult(name, Path(path).stem, str(path))
             result.problems.append(f"grading failed: {type(error).__name__}: {error}")
             source = sources.get(Path(path).stem)
             if source is not None:
