@@ -1,0 +1,193 @@
+"""Inference latency on the reader's own device, measured the way the paper's Table 4 does.
+
+Table 4 times one image at a time (batch 1) on a single CPU core and reports the mean of 20 runs.
+FLOPS are a property of the table (`effnet_lib.cost`); latency is a property of the table *and*
+the machine: depthwise convolutions do few multiply-adds but use the hardware poorly, so a network
+with 4x fewer FLOPS is not always 4x faster. This module measures, and returns plain data.
+
+    >>> result = measure("b0", resolution=32, runs=2, warmup=1)
+    >>> result.runs, result.batch_size
+    (2, 1)
+"""
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from .architecture import Network
+from .families import resolve
+from .model import efficientnet
+
+
+class PrintedLatency(NamedTuple):
+    """One row of the paper's Table 4 as printed: top-1 accuracy (%) and latency in seconds."""
+
+    top1: float
+    seconds: float
+
+
+# Table 4 (arXiv v5; the B1 and B7 accuracies are v1's figures, kept in v5): batch size 1, one core
+# of an Intel Xeon CPU E5-2690, mean of 20 runs. GPipe is a giant AmoebaNet; it has no table here.
+TABLE_4 = {
+    "resnet-152": PrintedLatency(77.8, 0.554),
+    "b1": PrintedLatency(78.8, 0.098),
+    "gpipe": PrintedLatency(84.3, 19.0),
+    "b7": PrintedLatency(84.4, 3.1),
+}
+# The two comparisons of Table 4: (slower network, faster EfficientNet, speed-up as printed).
+TABLE_4_PAIRS = (("resnet-152", "b1", 5.7), ("gpipe", "b7", 6.1))
+
+
+def paper_speedup(slow: str, fast: str) -> float:
+    """The speed-up Table 4's latencies imply, e.g. `paper_speedup("resnet-152", "b1")` is about 5.7."""
+    for name in (slow, fast):
+        if name not in TABLE_4:
+            raise ValueError(f"Table 4 has no row {name!r}; its rows are {', '.join(TABLE_4)}.")
+    return TABLE_4[slow].seconds / TABLE_4[fast].seconds
+
+
+@dataclass
+class Latency:
+    """What one measurement found: every run's time in seconds and where it ran."""
+
+    name: str
+    resolution: int
+    batch_size: int
+    device: str
+    threads: int
+    warmup: int
+    times: list[float] = field(default_factory=list)
+    multiply_adds: int | None = None
+    machine: str = ""
+
+    @property
+    def runs(self) -> int:
+        return len(self.times)
+
+    @property
+    def mean(self) -> float:
+        """Table 4's figure: the average over the timed runs."""
+        return statistics.fmean(self.times)
+
+    @property
+    def std(self) -> float:
+        """The spread over runs (sample standard deviation; 0 for a single run)."""
+        return statistics.stdev(self.times) if len(self.times) > 1 else 0.0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def minimum(self) -> float:
+        return min(self.times)
+
+    def to_dict(self) -> dict:
+        summary = dict(mean=self.mean, std=self.std, median=self.median, minimum=self.minimum, runs=self.runs)
+        return {**asdict(self), **summary}
+
+    def __repr__(self) -> str:
+        return (f"Latency({self.name} @ {self.resolution}px, batch {self.batch_size}: "
+                f"{self.mean * 1e3:.1f} ms +- {self.std * 1e3:.1f} ms over {self.runs} runs "
+                f"on {self.device}, {self.threads} thread(s))")
+
+
+def machine_description(device: torch.device | str = "cpu") -> str:
+    """A short label for the hardware, to keep beside any timing (timings from other machines differ)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    processor = platform.processor() or platform.machine()
+    try:  # Linux names the CPU model here; elsewhere platform's answer has to do
+        with open("/proc/cpuinfo") as f:
+            processor = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{processor} ({os.cpu_count()} logical cores)"
+
+
+def _synchronize(device: torch.device) -> None:
+    # GPU kernels run asynchronously: without waiting, the clock would stop before the work is done.
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def measure(model_or_name: nn.Module | str | Network, resolution: int | None = None, *, runs: int = 20,
+            warmup: int = 3, batch_size: int = 1, device: str | torch.device = "cpu",
+            threads: int | None = 1, name: str | None = None) -> Latency:
+    """Time `runs` forward passes of one batch after `warmup` untimed ones (Table 4: batch 1, 20 runs).
+
+    `model_or_name` is a built module, a network name ("b0", "resnet-50", ...) or a stage table;
+    names and tables are built with random weights, since weights do not change the time.
+    `resolution` defaults to the network's own. `threads=1` is the paper's single core; None leaves
+    PyTorch's own thread count (all cores). The warm-up runs let PyTorch pick its kernels and fill
+    the caches, so the first, slower pass does not count.
+    """
+    if not isinstance(runs, int) or runs < 1:
+        raise ValueError(f"runs must be a positive integer (the paper uses 20), got {runs!r}.")
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}.")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer (the paper uses 1), got {batch_size!r}.")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive integer or None (all cores), got {threads!r}.")
+    device = torch.device(device)
+
+    madds = None
+    if isinstance(model_or_name, nn.Module):
+        model = model_or_name
+        spec = getattr(model, "spec", None)
+    elif isinstance(model_or_name, (str, Network)):
+        spec = resolve(model_or_name)
+        model = efficientnet(spec)
+    else:
+        raise TypeError(f"measure takes a model, a network name such as 'b0' or a Network table, "
+                        f"got {type(model_or_name).__name__}.")
+    if resolution is None:
+        if spec is None:
+            raise ValueError("this model carries no stage table (`.spec`), so its resolution is unknown; "
+                             "pass resolution=... in pixels.")
+        resolution = spec.resolution
+    if spec is not None:
+        from .cost import cost
+        madds = cost(spec, resolution).multiply_adds
+    in_channels = spec.in_channels if spec is not None else 3
+    label = name or (spec.name if spec is not None else type(model).__name__)
+
+    previous_threads = torch.get_num_threads()
+    was_training = model.training
+    if threads is not None and device.type == "cpu":
+        torch.set_num_threads(threads)
+    try:
+        model = model.to(device).eval()
+        x = torch.randn(batch_size, in_channels, resolution, resolution, device=device)
+        times = []
+        with torch.inference_mode():
+            for i in range(warmup + runs):
+                _synchronize(device)
+                start = time.perf_counter()
+                model(x)
+                _synchronize(device)
+                if i >= warmup:
+                    times.append(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(previous_threads)
+        model.train(was_training)
+    used = (threads or previous_threads) if device.type == "cpu" else 0
+    return Latency(label, resolution, batch_size, str(device), used, warmup, times, madds,
+                   machine_description(device))
+
+
+def compare(models: dict[str, nn.Module | str | Network] | list[str], **options) -> list[Latency]:
+    """`measure` each model in turn with the same options; a list of names or a {label: model} dict."""
+    items = models.items() if isinstance(models, dict) else ((m, m) for m in models)
+    return [measure(model, name=str(label), **options) for label, model in items]
