@@ -104,12 +104,12 @@ def test_exercises_are_jupytext_pairs_with_locked_tests():
 
 @pytest.fixture(scope="module")
 def solutions_graded():
-    return grade([SOLUTIONS], SOLUTIONS, timeout=120)
+    return grade([SOLUTIONS], SOLUTIONS, timeout=120, jobs=2)
 
 
 @pytest.fixture(scope="module")
 def exercises_graded():
-    return grade([EXERCISES], SOLUTIONS, timeout=120)
+    return grade([EXERCISES], SOLUTIONS, timeout=120, jobs=2)
 
 
 @pytest.mark.slow

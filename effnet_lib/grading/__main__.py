@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     mark.add_argument("--source", type=Path, default=Path("solutions"), help="solution notebooks (default: solutions)")
     mark.add_argument("--report", type=Path, default=Path("grading-report"), help="report folder; never overwritten (default: grading-report)")
     mark.add_argument("--student", help="name every notebook's student (default: the folder, see below)")
+    mark.add_argument("--jobs", type=int, default=1, help="notebooks graded at the same time (default: 1)")
     mark.add_argument("--timeout", type=float, default=60.0, help="time limit per cell in seconds (default: 60)")
     return parser
 
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
         check_report_folder(args.report, args.paths)
-        results = grade(args.paths, args.source, args.timeout, student=args.student,
+        results = grade(args.paths, args.source, args.timeout, student=args.student, jobs=args.jobs,
                         progress=lambda line: print(line, flush=True))
         target = write_report(results, args.report, submissions=args.paths)
         print()

@@ -9,6 +9,8 @@ source notebook (:mod:`.merge`), the result runs in a fresh kernel with a time l
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -185,33 +187,60 @@ def grade_notebook(
     return result
 
 
+def _grade_safely(path: Path, student: str, sources: dict[str, Source], timeout: float) -> NotebookResult:
+    """:func:`grade_notebook`, turning even a grader failure into a zero with the reason."""
+    try:
+        return grade_notebook(path, student, sources, timeout=timeout)
+    except Exception as error:  # one odd notebook must not cost the others their grades
+        result = NotebookResult(student, Path(path).stem, str(path))
+        result.problems.append(f"grading failed: {type(error).__name__}: {error}")
+        source = sources.get(Path(path).stem)
+        if source is not None:
+            result.questions = _questions_not_run(source, "grading failed")
+        return result
+
+
 def grade(
     paths: list[Path],
     source_dir: Path = Path("solutions"),
     timeout: float = 60.0,
     progress=None,
     student: str | None = None,
+    jobs: int = 1,
 ) -> list[NotebookResult]:
     """Grade every notebook under *paths* against the solutions in *source_dir*.
 
     *student*, if given, names the student of every notebook found (instead of the folders).
-    *progress*, if given, is called with a line of text before each notebook.
+    *jobs* notebooks run at a time, each in its own process and kernel. *progress*, if given,
+    is called with a line of text as each notebook starts.
     """
     if timeout <= 0:
         raise GradingError(f"the time limit per cell must be positive, got {timeout}")
+    if not isinstance(jobs, int) or jobs < 1:
+        raise GradingError(f"jobs must be a whole number >= 1, got {jobs!r}")
     sources = load_sources(Path(source_dir))
-    results = []
-    for found, path in find_submissions(paths):
-        name = student or found
-        if progress is not None:
-            progress(f"grading {name}: {path}")
-        try:
-            result = grade_notebook(path, name, sources, timeout=timeout)
-        except Exception as error:  # one odd notebook must not cost the others their grades
-            result = NotebookResult(name, Path(path).stem, str(path))
-            result.problems.append(f"grading failed: {type(error).__name__}: {error}")
-            source = sources.get(Path(path).stem)
-            if source is not None:
-                result.questions = _questions_not_run(source, "grading failed")
-        results.append(result)
-    return results
+    work = [(student or found, path) for found, path in find_submissions(paths)]
+    say = progress or (lambda line: None)
+    if jobs == 1:
+        results = []
+        for name, path in work:
+            say(f"grading {name}: {path}")
+            results.append(_grade_safely(path, name, sources, timeout))
+        return results
+
+    # "spawn" starts clean workers on every platform (no forked kernel connections).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = []
+        for name, path in work:
+            say(f"grading {name}: {path}")
+            futures.append(pool.submit(_grade_safely, path, name, sources, timeout))
+        results = []
+        for (name, path), future in zip(work, futures):
+            try:
+                results.append(future.result())
+            except Exception as error:  # the worker process itself died
+                result = NotebookResult(name, Path(path).stem, str(path))
+                result.problems.append(f"grading failed: {type(error).__name__}: {error}")
+                results.append(result)
+        return results
