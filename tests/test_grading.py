@@ -144,7 +144,7 @@ def test_release_refuses_unpaired_or_out_of_sync_py(solutions, tmp_path):
     text.write_text(text.read_text().replace("return 3 * x", "return x + x + x"))
     with pytest.raises(GradingError, match="jupytext --sync"):
         release(solutions, tmp_path / "out")
-    (solutions / "02_orphan.py").write_text("# %%\nprint(1)\n")
+    (solutions / "02_orphan.py").write_text(jupytext.writes(solution_notebook(), fmt="py:percent"))
     with pytest.raises(GradingError, match="no paired .ipynb"):
         release(solutions, tmp_path / "out")
 

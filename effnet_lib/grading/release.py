@@ -94,7 +94,8 @@ def solution_notebooks(source: Path) -> list[Path]:
         raise GradingError(f"solutions folder {source} does not exist; pass --source PATH")
     paths = sorted(p for p in source.glob("*.ipynb"))
     for text in sorted(source.glob("*.py")):
-        if not text.with_suffix(".ipynb").exists():
+        is_notebook = "jupytext:" in text.read_text(encoding="utf-8")[:2000]
+        if is_notebook and not text.with_suffix(".ipynb").exists():
             raise GradingError(
                 f"{text} has no paired .ipynb; create it with `jupytext --to ipynb {text}`"
             )
@@ -108,7 +109,7 @@ def solution_notebooks(source: Path) -> list[Path]:
 def _check_pair(path: Path) -> None:
     """A solution's ``.py`` and ``.ipynb`` must say the same, or the release is ambiguous."""
     text = path.with_suffix(".py")
-    if not text.exists():
+    if not text.exists() or "jupytext:" not in text.read_text(encoding="utf-8")[:2000]:
         return
     notebook, script = read_notebook(path), read_notebook(text)
 
