@@ -163,21 +163,22 @@ plots.table([f"knob (budget {TARGET:g} x B0)", "multiplier", "resolution", "laye
 # %%
 from effnet_lib.experiments import RESULTS_DIR, load_results
 
-study_sweeps, source = {}, None
+study_sweeps, results = {}, []
 for study in STUDIES:
-    folder = RESULTS_DIR / study
-    if folder.is_dir():
-        study_sweeps = plots.study_sweeps(load_results(folder))
+    if (RESULTS_DIR / study).is_dir():
+        results = load_results(RESULTS_DIR / study)
+        study_sweeps = plots.study_sweeps(results)
         if study_sweeps:
-            source = folder
             break
 
-if source is None:
-    print(f"No training results yet under {RESULTS_DIR} (looked for the studies {STUDIES}).\n"
+if not study_sweeps:
+    print(f"No results of single-dimension training runs yet under {RESULTS_DIR} (looked for {STUDIES}).\n"
           "The accuracy side of Figure 3 is therefore NOT shown: run notebook 5 (or\n"
           "`python -m effnet_lib.experiments --study cpu`) to make them, then rerun this cell.")
 else:
-    print(f"Accuracies from {source.relative_to(RESULTS_DIR.parent.parent)}, averaged over seeds:")
+    setup = results[0]["study"]
+    print(f"Study '{setup['name']}': {setup['epochs']} epochs on {setup['train_subset'] or 'all'} training images "
+          f"of {setup['data']}; accuracies averaged over seeds, runs so far: {len(results)}.")
     plots.dimension_accuracy(study_sweeps)
     plt.show()
 

@@ -294,18 +294,20 @@ plt.show()
 # %%
 from effnet_lib.experiments import RESULTS_DIR, load_results
 
-lines, source = {}, None
+lines, results = {}, []
 for study in STUDIES:
     if (RESULTS_DIR / study).is_dir():
-        lines = plots.figure_4_lines(load_results(RESULTS_DIR / study), paper.FIGURE_4)
+        results = load_results(RESULTS_DIR / study)
+        lines = plots.figure_4_lines(results, paper.FIGURE_4)
         if lines:
-            source = RESULTS_DIR / study
             break
-if source is None:
-    print(f"No training results for Figure 4 yet under {RESULTS_DIR} (looked for {STUDIES}): the accuracy "
+if not lines:
+    print(f"No width sweeps for Figure 4 yet under {RESULTS_DIR} (looked for {STUDIES}): the accuracy "
           "picture is NOT shown.\nRun notebook 5 to make them, then rerun this cell.")
 else:
-    print(f"Accuracies from {source}, averaged over seeds:")
+    setup = results[0]["study"]
+    print(f"Study '{setup['name']}': {setup['epochs']} epochs on {setup['train_subset'] or 'all'} training images "
+          f"of {setup['data']}; accuracies averaged over seeds.")
     plots.width_interaction(lines)
     plt.show()
 
