@@ -73,7 +73,12 @@ class Snapshot:
 
 def snapshot(phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15,
              base: Network = B0) -> Snapshot:
-    """The network Eq. 3 makes from `base` at this phi, and its cost (checks its inputs)."""
+    """The network Eq. 3 makes from `base` at this phi, and its cost (checks its inputs).
+
+    >>> s = snapshot(1.0)
+    >>> s.network.resolution, s.published, round(s.growth, 2)
+    (258, 'b1', 1.92)
+    """
     multipliers = compound(phi, alpha, beta, gamma)
     scaled = scale(base, *multipliers)
     nearest = round(phi)
