@@ -216,6 +216,7 @@ def _wait_until_every_cell_ran(page) -> None:
     """Run All stops at the first error, leaving later prompts empty: so every prompt must get a number."""
     deadline = time.monotonic() + RUN_ALL_SECONDS
     prompts = page.locator(".jp-NotebookPanel:visible .jp-CodeCell .jp-InputPrompt")
+    texts: list[str] = []
     while time.monotonic() < deadline:
         texts = [t.strip() for t in prompts.all_inner_texts()]
         idle = page.locator('.jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status="idle"]').count()
