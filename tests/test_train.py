@@ -1,0 +1,209 @@
+"""The training loop: the paper's recipe as data, learning, checkpoints, resume and DDP."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+import effnet_lib as en
+from effnet_lib.data import tiny_dataset
+from effnet_lib.train import (CheckpointError, History, learning_rate, load_checkpoint, main, recipe,
+                              train)
+
+# A network small enough to train on 16 px tiny images in about a second an epoch.
+TINY = en.scale(en.SMALL_B0, width=0.25, depth=0.25).with_(name="tiny-b0", resolution=16)
+
+
+def tiny_model(seed=0, spec=TINY):
+    torch.manual_seed(seed)
+    return en.efficientnet(spec, num_classes=4)
+
+
+def quick(epochs=2, **changes):
+    return recipe("short", **{"epochs": epochs, "batch_size": 32, "lr": 3e-3, **changes})
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # Tiny models on a shared 2-core machine: one thread avoids OpenMP oversubscription stalls.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return tiny_dataset(train=128, test=64)
+
+
+def test_paper_recipe_is_section_5_2():
+    r = recipe("paper", batch_size=4096)
+    assert (r.optimizer, r.rmsprop_decay, r.momentum) == ("rmsprop", 0.9, 0.9)
+    assert r.bn_momentum == 0.01           # TensorFlow's BatchNorm decay 0.99
+    assert r.weight_decay == 1e-5
+    assert r.lr == pytest.approx(0.256)    # per 4,096 images ...
+    assert recipe("paper", batch_size=512).lr == pytest.approx(0.032)  # ... scaled linearly
+    assert (r.decay_rate, r.decay_epochs) == (0.97, 2.4)
+
+
+def test_paper_learning_rate_decays_by_097_every_24_epochs():
+    r = recipe("paper", batch_size=4096, warmup_epochs=0)
+    lrs = [learning_rate(r, epoch * 10, 10) for epoch in range(8)]
+    assert lrs[:3] == [0.256] * 3                           # epochs 0, 1, 2 (< 2.4)
+    assert lrs[3] == pytest.approx(0.256 * 0.97)            # epoch 3
+    assert lrs[5] == pytest.approx(0.256 * 0.97 ** 2)       # epoch 5 (>= 4.8)
+
+
+def test_short_recipe_warms_up_then_anneals_to_almost_zero():
+    r = recipe("short", epochs=10)
+    lrs = [learning_rate(r, step, 10) for step in range(100)]
+    peak = lrs.index(max(lrs))
+    assert 0 < peak < 50 and max(lrs) == pytest.approx(r.lr, rel=0.05)
+    assert lrs[-1] < 0.01 * r.lr and r.label_smoothing == 0.1
+
+
+def test_unknown_recipe_or_field_is_refused():
+    with pytest.raises(ValueError, match="paper, short"):
+        recipe("imagenet")
+    with pytest.raises(ValueError, match="Unknown recipe field"):
+        recipe("short", learning_rat=1.0)
+
+
+def test_training_learns_the_tiny_data_set(tiny):
+    history = train(tiny_model(), tiny, quick(epochs=4), progress=False)
+    assert isinstance(history, History) and len(history.epochs) == 4
+    assert history.final_accuracy > 0.6          # chance is 0.25
+    assert history.epochs[-1]["train_loss"] < history.epochs[0]["train_loss"]
+    json.dumps(history.to_dict())                # plain data, ready for JSON
+
+
+def test_paper_recipe_also_runs(tiny):
+    history = train(tiny_model(), tiny, recipe("paper", epochs=1, batch_size=32), progress=False)
+    assert history.recipe["optimizer"] == "rmsprop" and 0 <= history.final_accuracy <= 1
+
+
+def _weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(tiny, tmp_path):
+    r = quick(epochs=3)
+    straight = tiny_model()
+    full = train(straight, tiny, r, seed=7, progress=False)
+
+    def stop_after_first(record):
+        if record["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    checkpoint = tmp_path / "run.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_model(), tiny, r, seed=7, checkpoint=checkpoint, progress=False, on_epoch_end=stop_after_first)
+    assert load_checkpoint(checkpoint)["epoch"] == 1
+    resumed_model = tiny_model(seed=99)  # different initial weights: everything must come from the file
+    resumed = train(resumed_model, tiny, r, seed=7, checkpoint=checkpoint, resume=True, progress=False)
+    for name, value in _weights(straight).items():
+        assert torch.equal(value, resumed_model.state_dict()[name]), name
+    assert resumed.test_accuracy == full.test_accuracy
+    assert [e["train_loss"] for e in resumed.epochs] == [e["train_loss"] for e in full.epochs]
+
+
+def test_an_existing_checkpoint_is_never_overwritten_silently(tiny, tmp_path):
+    checkpoint = tmp_path / "mine.pt"
+    checkpoint.write_bytes(b"a user's precious file")
+    with pytest.raises(FileExistsError, match="resume=True"):
+        train(tiny_model(), tiny, quick(epochs=1), checkpoint=checkpoint, progress=False)
+    assert checkpoint.read_bytes() == b"a user's precious file"
+
+
+def test_a_corrupted_checkpoint_gives_a_clear_error_and_is_kept(tiny, tmp_path):
+    checkpoint = tmp_path / "broken.pt"
+    checkpoint.write_bytes(b"\x80\x02garbage")
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        train(tiny_model(), tiny, quick(epochs=1), checkpoint=checkpoint, resume=True, progress=False)
+    assert checkpoint.read_bytes() == b"\x80\x02garbage"
+
+
+def test_a_checkpoint_of_another_model_or_recipe_is_refused(tiny, tmp_path):
+    checkpoint = tmp_path / "run.pt"
+    train(tiny_model(), tiny, quick(epochs=1), checkpoint=checkpoint, progress=False)
+    before = checkpoint.read_bytes()
+    wider = en.scale(TINY, width=2.0)
+    with pytest.raises(CheckpointError, match="the model differs"):
+        train(tiny_model(spec=wider), tiny, quick(epochs=1), checkpoint=checkpoint, resume=True, progress=False)
+    with pytest.raises(CheckpointError, match="recipe field lr"):
+        train(tiny_model(), tiny, quick(epochs=1, lr=1e-3), checkpoint=checkpoint, resume=True, progress=False)
+    assert checkpoint.read_bytes() == before
+
+
+def test_a_crash_while_saving_leaves_the_previous_checkpoint_intact(tiny, tmp_path, monkeypatch):
+    checkpoint = tmp_path / "run.pt"
+    train(tiny_model(), tiny, quick(epochs=1), checkpoint=checkpoint, progress=False)
+    before = checkpoint.read_bytes()
+    real_save = torch.save
+
+    def save_half_then_crash(state, path):
+        real_save(state, path)
+        with open(path, "r+b") as f:
+            f.truncate(100)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", save_half_then_crash)
+    with pytest.raises(OSError, match="disk full"):
+        train(tiny_model(), tiny, quick(epochs=2), checkpoint=tmp_path / "run.pt", overwrite=True, progress=False)
+    assert checkpoint.read_bytes() == before
+    assert load_checkpoint(checkpoint)["epoch"] == 1
+
+
+def test_command_line_trains_and_writes_history(tmp_path):
+    out = tmp_path / "history.json"
+    model, history = main(["--data", "tiny", "--width", "0.25", "--depth", "0.25", "--resolution", "0.667",
+                           "--epochs", "1", "--batch-size", "32", "--history", str(out), "--no-progress"])
+    saved = json.loads(out.read_text())
+    assert saved["resolution"] == 16 and len(saved["epochs"]) == 1
+    assert saved["epochs"][0]["test_accuracy"] == history.final_accuracy
+
+
+def test_command_line_refuses_to_overwrite_a_checkpoint(tmp_path):
+    checkpoint = tmp_path / "mine.pt"
+    checkpoint.write_bytes(b"keep me")
+    with pytest.raises(SystemExit, match="already exists"):
+        main(["--data", "tiny", "--width", "0.25", "--depth", "0.25", "--epochs", "1", "--batch-size", "32",
+              "--checkpoint", str(checkpoint), "--no-progress"])
+    assert checkpoint.read_bytes() == b"keep me"
+
+
+WORKER = """
+import sys, torch
+import torch.distributed as dist
+torch.set_num_threads(1)
+from effnet_lib.train import main
+model, history = main(sys.argv[1:])
+torch.save(model.state_dict(), f"{OUT}/weights-rank{dist.get_rank()}.pt")
+"""
+
+
+@pytest.mark.slow
+def test_torchrun_with_two_cpu_processes_keeps_ranks_identical(tmp_path):
+    script = tmp_path / "worker.py"
+    script.write_text(textwrap.dedent(WORKER).replace("{OUT}", str(tmp_path)))
+    checkpoint = tmp_path / "ckpt" / "ddp.pt"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
+               "--data", "tiny", "--width", "0.25", "--depth", "0.25", "--resolution", "0.667", "--epochs", "2",
+               "--batch-size", "32", "--device", "cpu", "--checkpoint", str(checkpoint), "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": os.environ.get("GLOO_SOCKET_IFNAME", "lo")}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    rank0 = torch.load(tmp_path / "weights-rank0.pt")
+    rank1 = torch.load(tmp_path / "weights-rank1.pt")
+    for name in rank0:
+        assert torch.equal(rank0[name], rank1[name]), name
+    assert [p.name for p in checkpoint.parent.iterdir()] == ["ddp.pt"]  # one checkpoint, no stray temporaries
+    saved = load_checkpoint(checkpoint)
+    assert saved["epoch"] == 2
+    for name in rank0:
+        assert torch.equal(saved["model"][name], rank0[name]), name
