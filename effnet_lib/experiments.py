@@ -25,6 +25,7 @@ import os
 import platform
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -62,8 +63,14 @@ class Variant:
         return scale(base, depth=self.depth, width=self.width, resolution=self.resolution)
 
 
+@lru_cache(maxsize=4096)
+def _madds(spec: Network, num_classes: int) -> int:
+    return cost(spec, num_classes=num_classes).multiply_adds
+
+
 def _ratio(base: Network, spec: Network, num_classes: int) -> float:
-    return cost(spec, num_classes=num_classes).multiply_adds / cost(base, num_classes=num_classes).multiply_adds
+    # Many multipliers round to the same table; the cache makes each distinct table cost once.
+    return _madds(spec, num_classes) / _madds(base, num_classes)
 
 
 def match_flops(base: Network, strategy: str, target: float, num_classes: int = 10,
@@ -79,22 +86,30 @@ def match_flops(base: Network, strategy: str, target: float, num_classes: int = 
     True
     """
     if strategy == "depth":
-        candidates = [Variant("depth", depth=round(1 + i / 100, 2), target=target) for i in range(0, 1500)]
+        candidates = (Variant("depth", depth=round(1 + i / 100, 2), target=target) for i in range(0, 1500))
     elif strategy == "width":
-        candidates = [Variant("width", width=round(1 + i / 100, 2), target=target) for i in range(0, 400)]
+        candidates = (Variant("width", width=round(1 + i / 100, 2), target=target) for i in range(0, 400))
     elif strategy == "resolution":
-        candidates = [Variant("resolution", resolution=px / base.resolution, target=target)
-                      for px in range(base.resolution, 4 * base.resolution + 1)]
+        candidates = (Variant("resolution", resolution=px / base.resolution, target=target)
+                      for px in range(base.resolution, 4 * base.resolution + 1))
     elif strategy == "compound":
-        candidates = []
-        for i in range(0, 600):
-            phi = i / 100
-            d, w, r = compound(phi, alpha, beta, gamma)
-            candidates.append(Variant("compound", round(d, 4), round(w, 4),
-                                      round(base.resolution * r) / base.resolution, target))
+        def compound_candidates():
+            for i in range(0, 600):
+                d, w, r = compound(i / 100, alpha, beta, gamma)
+                yield Variant("compound", round(d, 4), round(w, 4),
+                              round(base.resolution * r) / base.resolution, target)
+        candidates = compound_candidates()
     else:
         raise ValueError(f"strategy must be depth, width, resolution or compound, got {strategy!r}.")
-    return min(candidates, key=lambda v: abs(math.log(_ratio(base, v.spec(base), num_classes) / target)))
+    best, best_error = None, math.inf
+    for v in candidates:  # cost only grows along each scan, so stop once well past the target
+        ratio = _ratio(base, v.spec(base), num_classes)
+        error = abs(math.log(ratio / target))
+        if error < best_error:
+            best, best_error = v, error
+        if ratio > 1.5 * target:
+            break
+    return best
 
 
 @dataclass(frozen=True)
@@ -260,10 +275,20 @@ def run_study(study: Study | str, out_dir: str | os.PathLike | None = None, budg
 
 
 def load_results(folder: str | os.PathLike | None = None) -> list[dict]:
-    """Every result JSON in ``folder`` (default: all studies under data/results), as dicts."""
-    folder = Path(folder) if folder is not None else RESULTS_DIR
-    return [json.loads(p.read_text()) for p in sorted(folder.rglob("*.json"))
-            if "checkpoints" not in p.parts]
+    """Every study result JSON in ``folder`` (default: the studies of ``STUDIES`` under data/results).
+
+    Other JSON files that may share the folder (they lack a "variant" and a "study") are skipped.
+    """
+    folders = [Path(folder)] if folder is not None else [RESULTS_DIR / name for name in STUDIES]
+    results = []
+    for f in folders:
+        for p in sorted(f.rglob("*.json")) if f.is_dir() else []:
+            if "checkpoints" in p.parts:
+                continue
+            result = json.loads(p.read_text())
+            if isinstance(result, dict) and "variant" in result and "study" in result:
+                results.append(result)
+    return results
 
 
 # The GPU study: the small-image baseline on all of Fashion-MNIST.

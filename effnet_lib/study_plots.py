@@ -82,7 +82,12 @@ def _plot_curve(ax, points: Sequence[Mapping], label: str, colour: str, annotate
 
 
 def _label_axes(ax, title: str):
+    from matplotlib.ticker import FuncFormatter
+
     ax.set_xscale("log")
+    # Plain numbers (2, 5, 10) on the log axis rather than 2 x 10^0.
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "235" else ""))
     ax.set_xlabel("multiply-adds per image (millions, log scale)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title, fontsize=10)
@@ -94,7 +99,7 @@ def _subtitle(results: Sequence[Mapping]) -> str:
     devices = sorted({r["hardware"].get("gpu") or r["hardware"].get("device_name", "?") for r in results})
     seeds = sorted({r["seed"] for r in results})
     return (f"study '{study['name']}': {study['data']}, {study['train_subset'] or 'all'} training images, "
-            f"{study['epochs']} epochs, seeds {seeds}; bars span min-max over seeds; on {', '.join(devices)}")
+            f"{study['epochs']} epochs, seeds {seeds}\nbars span min-max over seeds; on {', '.join(devices)}")
 
 
 def figure_3(results: Sequence[Mapping], accuracy: str = "final_accuracy"):
@@ -109,7 +114,7 @@ def figure_3(results: Sequence[Mapping], accuracy: str = "final_accuracy"):
         else:
             ax.text(0.5, 0.5, f"no {strategy} runs yet", transform=ax.transAxes, ha="center")
         _label_axes(ax, f"scaling {strategy} ({SYMBOLS[strategy]}) only")
-    fig.suptitle("Figure 3: scaling one dimension of the baseline\n" + _subtitle(results), fontsize=10)
+    fig.suptitle("Figure 3: scaling one dimension of the baseline\n" + _subtitle(results), fontsize=9)
     return fig
 
 
@@ -125,7 +130,7 @@ def figure_4(results: Sequence[Mapping], accuracy: str = "final_accuracy"):
     # The width-only curve lies on the (1, 1) base; keep only the grid's widths there so the
     # four lines sweep the same widths.
     grid_widths = sorted({r["width"] for r in rows if r["strategy"] == "grid"})
-    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.5, 5), layout="constrained")
     palette = ["tab:blue", "tab:purple", "tab:orange", "tab:red"]
     drawn = 0
     for (d, r_), points in sorted(bases.items()):
@@ -138,7 +143,7 @@ def figure_4(results: Sequence[Mapping], accuracy: str = "final_accuracy"):
     if not drawn:
         ax.text(0.5, 0.5, "no Figure 4 grid runs yet", transform=ax.transAxes, ha="center")
     _label_axes(ax, "Figure 4: scaling width from different (depth, resolution) baselines\n" + _subtitle(results))
-    ax.title.set_fontsize(9)
+    ax.title.set_fontsize(8)
     ax.legend(fontsize=8)
     return fig
 
@@ -147,12 +152,12 @@ def figure_8(results: Sequence[Mapping], accuracy: str = "final_accuracy"):
     """Figure 8: every strategy on one axis: is compound scaling above the others at equal cost?"""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.5, 5), layout="constrained")
     for strategy, points in curves(results, accuracy).items():
         _plot_curve(ax, points, f"{strategy} scaling" if strategy != "compound" else "compound scaling (Eq. 3)",
                     COLOURS[strategy])
     _label_axes(ax, "Figure 8: scaling the baseline by different methods\n" + _subtitle(results))
-    ax.title.set_fontsize(9)
+    ax.title.set_fontsize(8)
     ax.legend(fontsize=8)
     return fig
 

@@ -373,8 +373,12 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
     if world > 1:
         net = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
+    # Evaluation runs on the plain module: ranks may hold different numbers of test batches, and
+    # DDP's forward would wait for a buffer broadcast from every rank at each of them.
+    evaluator = model
     if compile:
         net = torch.compile(net)
+        evaluator = torch.compile(model) if world > 1 else net
 
     from tqdm.auto import tqdm
     bar = tqdm(total=r.epochs * steps, initial=start * steps, disable=not progress or rank != 0,
@@ -408,10 +412,12 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
                 bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}", refresh=False)
         if dist.is_initialized():
             dist.all_reduce(totals)
+            for buffer in model.buffers():  # BatchNorm statistics: every rank keeps rank 0's
+                dist.broadcast(buffer, 0)
         loss_sum, correct, count = totals.tolist()
         train_seconds = time.perf_counter() - started
         record = {"epoch": epoch + 1, "train_loss": loss_sum / count, "train_accuracy": correct / count,
-                  **_evaluate(net, test_batches, device, 0.0), "lr": lr,
+                  **_evaluate(evaluator, test_batches, device, 0.0), "lr": lr,
                   "seconds": time.perf_counter() - started,
                   "images_per_second": count / train_seconds}
         history.epochs.append(record)

@@ -82,7 +82,7 @@ import matplotlib.pyplot as plt
 
 import effnet_lib as en
 from effnet_lib import data as course_data
-from effnet_lib import experiments, study_plots
+from effnet_lib import experiments, plots, study_plots
 from effnet_lib.train import recipe, train
 
 # %% [markdown]
@@ -188,7 +188,7 @@ for variant, seed in experiments.plan(gpu_study):
     rows.append((variant.strategy, f"{variant.depth:.2f}", f"{variant.width:.2f}", f"{scaled.resolution} px",
                  f"{c.multiply_adds / en.cost(gpu_study.base, num_classes=10).multiply_adds:.2f}x",
                  f"{c.parameters:,}"))
-en.plots.table(["strategy", "d", "w", "r", "multiply-adds vs baseline", "parameters"], rows)
+plots.table(["strategy", "d", "w", "r", "multiply-adds vs baseline", "parameters"], rows)
 
 # %% [markdown]
 # Each run is written to `data/results/<study>/` as one JSON file: the study's settings, the variant, its
@@ -247,7 +247,7 @@ if results:
 if results:
     study_plots.figure_8(results)
     plt.show()
-    en.plots.table(["strategy", "d", "w", "r", "cost", "parameters", "accuracy % mean [min, max]", "seeds"],
+    plots.table(["strategy", "d", "w", "r", "cost", "parameters", "accuracy % mean [min, max]", "seeds"],
                    study_plots.table_rows(results))
 
 # %% [markdown]
@@ -295,7 +295,7 @@ if RERUN or SMOKE:
     rerun_study = experiments.STUDIES["smoke" if SMOKE else (shown or "cpu")]
     folder = Path(tempfile.mkdtemp(prefix="effnet-study-"))
     fresh = experiments.run_study(rerun_study, folder, only=RERUN or ["baseline", "width"], device=DEVICE)
-    en.plots.table(["strategy", "d", "w", "r", "cost", "parameters", "accuracy % mean [min, max]", "seeds"],
+    plots.table(["strategy", "d", "w", "r", "cost", "parameters", "accuracy % mean [min, max]", "seeds"],
                    study_plots.table_rows(fresh))
 
 # %% [markdown]

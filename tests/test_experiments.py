@@ -139,7 +139,7 @@ def test_summary_averages_seeds_and_keeps_the_spread(fake_results):
 
 def test_findings_say_when_compound_does_not_win(fake_results):
     text = " ".join(study_plots.findings(fake_results))
-    assert "best is width" in text and "compound does not win" in text and "-3.5 points" in text
+    assert "best is width" in text and "compound does not win" in text and "-3.0 points" in text
 
 
 def test_figures_3_4_and_8_draw_from_results_alone(fake_results):
