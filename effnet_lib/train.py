@@ -405,8 +405,9 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            totals += torch.stack([loss.detach() * len(y), (logits.argmax(1) == y).sum(),
-                                   torch.tensor(len(y), device=device)]).double()
+            totals[0] += loss.detach() * len(y)   # summed on the device: no sync per step
+            totals[1] += (logits.argmax(1) == y).sum()
+            totals[2] += len(y)
             bar.update()
             if i % 25 == 0 and bar.n and not bar.disable:  # an occasional sync for the display only
                 bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}", refresh=False)
