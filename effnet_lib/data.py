@@ -377,8 +377,10 @@ def prepare_images(images: torch.Tensor, resolution: int, mean: Sequence[float],
     if (h, w) != (resolution, resolution):
         x = F.interpolate(x, size=(resolution, resolution), mode="bilinear",
                           align_corners=False, antialias=resolution < h)
-    mean_t = torch.tensor(mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
-    std_t = torch.tensor(std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
+    # as_tensor leaves a tensor already on the device alone: Batches passes those, so a GPU
+    # epoch does no host-to-device copy per batch.
+    mean_t = torch.as_tensor(mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
+    std_t = torch.as_tensor(std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
     return (x - mean_t) / std_t
 
 
@@ -424,6 +426,8 @@ class Batches:
         # Augmentation differs between ranks (they see different images anyway) but is fixed by
         # (seed, epoch, rank); the generator lives on the data's device so no copies are needed.
         augment_gen = torch.Generator(device=device).manual_seed(_mix(self.seed, self.epoch, self.rank, 1))
+        mean = torch.tensor(self.mean, device=device)
+        std = torch.tensor(self.std, device=device)
         total = (n // self.batch_size) if self.train else math.ceil(n / self.batch_size)
         for b in range(self.rank, total - (total % self.world_size if self.train else 0), self.world_size):
             index = order[b * self.batch_size:(b + 1) * self.batch_size]
@@ -432,7 +436,7 @@ class Batches:
                 fill = self.batch_size - len(index)
                 index = torch.cat([index, index[:1].expand(fill)])
                 mask = torch.cat([mask, torch.zeros(fill, dtype=torch.bool, device=device)])
-            x = prepare_images(self.images[index], self.resolution, self.mean, self.std,
+            x = prepare_images(self.images[index], self.resolution, mean, std,
                                augment=self.augment, generator=augment_gen)
             yield x, self.labels[index], mask
 
