@@ -140,11 +140,12 @@ def figure_4(results: Sequence[Mapping], accuracy: str = "final_accuracy"):
         points.sort(key=lambda p: p["width"])
         _plot_curve(ax, points, f"d={d:g}, r={r_:g} ({points[0]['pixels']} px)", palette[drawn % 4], annotate="width")
         drawn += 1
-    if not drawn:
-        ax.text(0.5, 0.5, "no Figure 4 grid runs yet", transform=ax.transAxes, ha="center")
     _label_axes(ax, "Figure 4: scaling width from different (depth, resolution) baselines\n" + _subtitle(results))
     ax.title.set_fontsize(8)
-    ax.legend(fontsize=8)
+    if drawn:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no Figure 4 grid runs yet", transform=ax.transAxes, ha="center")
     return fig
 
 

@@ -191,7 +191,7 @@ class History:
         return asdict(self)
 
     def __repr__(self) -> str:
-        return (f"History({len(self.epochs)} epochs, final test accuracy {self.final_accuracy:.4f}, "
+        return (f"History({len(self.epochs)} epoch{'s' * (len(self.epochs) != 1)}, final test accuracy {self.final_accuracy:.4f}, "
                 f"best {self.best_accuracy:.4f}, {self.seconds:.1f} s on {self.device})")
 
 
