@@ -148,3 +148,10 @@ def test_evaluation_sees_every_test_image_once_with_a_padded_last_batch():
     shapes = [x.shape[0] for x, _, _ in batches]
     seen = [int(i) for _, y, m in batches for i in y[m]]
     assert shapes == [32, 32, 32] and sorted(seen) == list(range(70))
+
+
+def test_missing_cifar10_says_where_it_looked_and_how_to_fix_it(tmp_path):
+    with pytest.raises(DataNotFoundError) as error:
+        load_dataset("cifar10", root=tmp_path)
+    message = str(error.value)
+    assert str(tmp_path) in message and "python -m effnet_lib.data cifar10 --download" in message
