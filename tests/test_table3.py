@@ -141,3 +141,15 @@ def test_every_seed_ran_the_same_experiment():
         assert {k: run[k] for k in keep} == {k: runs[0][k] for k in keep}
         assert [r["scaling"] for r in run["rows"]] == [r["scaling"] for r in runs[0]["rows"]]
     assert len({run["seed"] for run in runs}) == len(runs)
+
+
+@pytest.mark.skipif(not SMALL_RESULTS, reason="small-scale Table 3 results not generated")
+def test_small_table3_ordering_is_what_notebook_7_says():
+    # Notebook 7 states: resolution helps most, width helps too, and both rows that add depth end below
+    # the baseline in every seed.
+    runs = [{r["scaling"].split(" ")[0]: r["test_accuracy"] for r in json.loads(p.read_text())["rows"]}
+            for p in SMALL_RESULTS]
+    for run in runs:
+        assert run["depth"] < run["baseline"] and run["compound"] < run["baseline"]
+    mean = {k: sum(run[k] for run in runs) / len(runs) for k in runs[0]}
+    assert mean["resolution"] > mean["width"] > mean["baseline"]
