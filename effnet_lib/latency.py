@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .architecture import Network
+from .cost import cost
 from .families import resolve
 from .model import efficientnet
 
@@ -158,7 +159,6 @@ def measure(model_or_name: nn.Module | str | Network, resolution: int | None = N
                              "pass resolution=... in pixels.")
         resolution = spec.resolution
     if spec is not None:
-        from .cost import cost
         madds = cost(spec, resolution).multiply_adds
     in_channels = spec.in_channels if spec is not None else 3
     label = name or (spec.name if spec is not None else type(model).__name__)
