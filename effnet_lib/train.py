@@ -445,16 +445,26 @@ def _seed_running_statistics(model: nn.Module, x: torch.Tensor) -> None:
     steps: a short run then evaluates with statistics that belong to no real batch, and test
     accuracy sits at chance while training accuracy climbs. One extra forward pass on the plain
     module (not the compiled or DDP one, so neither recompiles nor syncs) fixes that.
+    Only layers still at PyTorch's initial statistics are seeded: pretrained statistics (a
+    fine-tuned Lite0, whose checkpoint reports no tracked batches) are knowledge, not noise.
     """
     norms = [m for m in model.modules()
              if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    fresh = [_fresh(m) for m in norms]
+    if not any(fresh):
+        return
     momenta = [m.momentum for m in norms]
-    for m in norms:
-        m.momentum = 1.0
+    for m, is_fresh in zip(norms, fresh):
+        m.momentum = 1.0 if is_fresh else 0.0   # 0.0: this extra pass leaves the others untouched
     with _autocast(x.device):
         model(x)
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
+
+
+def _fresh(norm: nn.modules.batchnorm._BatchNorm) -> bool:
+    """Whether a BatchNorm still holds the statistics it was created with (mean 0, variance 1)."""
+    return bool((norm.running_mean == 0).all() and (norm.running_var == 1).all())
 
 
 def _device_name(device: torch.device) -> str:

@@ -87,6 +87,19 @@ def test_paper_recipe_also_runs(tiny):
     assert history.recipe["optimizer"] == "rmsprop" and 0 <= history.final_accuracy <= 1
 
 
+def test_first_batch_seeds_fresh_batchnorm_but_keeps_pretrained_statistics(tiny):
+    from effnet_lib.train import _seed_running_statistics
+    model = tiny_model()
+    pretrained = model.stem[0][1]
+    pretrained.running_mean.fill_(0.5)            # as if loaded from a checkpoint
+    pretrained.running_var.fill_(2.0)
+    fresh = model.stages[-1][-1].project[1]
+    x = torch.randn(8, 1, 16, 16)
+    _seed_running_statistics(model, x)
+    assert torch.all(pretrained.running_mean == 0.5) and torch.all(pretrained.running_var == 2.0)
+    assert not torch.all(fresh.running_var == 1.0)
+
+
 def _weights(model):
     return {k: v.clone() for k, v in model.state_dict().items()}
 
