@@ -16,7 +16,6 @@ import platform
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
-from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -25,25 +24,7 @@ from .architecture import Network
 from .cost import cost
 from .families import resolve
 from .model import efficientnet
-
-
-class PrintedLatency(NamedTuple):
-    """One row of the paper's Table 4 as printed: top-1 accuracy (%) and latency in seconds."""
-
-    top1: float
-    seconds: float
-
-
-# Table 4 (arXiv v5; the B1 and B7 accuracies are v1's figures, kept in v5): batch size 1, one core
-# of an Intel Xeon CPU E5-2690, mean of 20 runs. GPipe is a giant AmoebaNet; it has no table here.
-TABLE_4 = {
-    "resnet-152": PrintedLatency(77.8, 0.554),
-    "b1": PrintedLatency(78.8, 0.098),
-    "gpipe": PrintedLatency(84.3, 19.0),
-    "b7": PrintedLatency(84.4, 3.1),
-}
-# The two comparisons of Table 4: (slower network, faster EfficientNet, speed-up as printed).
-TABLE_4_PAIRS = (("resnet-152", "b1", 5.7), ("gpipe", "b7", 6.1))
+from .paper import TABLE_4, TABLE_4_PAIRS, PrintedLatency  # noqa: F401  (re-exported for notebook 8)
 
 
 def paper_speedup(slow: str, fast: str) -> float:

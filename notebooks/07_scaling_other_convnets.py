@@ -129,12 +129,13 @@ print("compound(phi=2) =", tuple(round(m, 3) for m in en.compound(2)),
 # %% [markdown]
 # ## Table 3, FLOPS column: the library against the paper
 #
-# The paper's printed rows are stored as data in `data/results/table3/paper_table3.json`. For each, the
+# The paper's printed rows are stored as data in `effnet_lib.paper.TABLE_3`. For each, the
 # cell scales the library's baseline table and counts multiply-adds analytically (no model is built).
 
 # %%
-paper = json.loads((RESULTS / "paper_table3.json").read_text())
-print(paper["source"])
+from effnet_lib import paper
+
+print("Table 3 of", paper.VERSION)
 
 
 def library_row(row: dict) -> dict:
@@ -144,7 +145,7 @@ def library_row(row: dict) -> dict:
             "difference": ours / row["flops_billions"] - 1}
 
 
-table3 = [library_row(row) for row in paper["rows"]]
+table3 = [library_row(row._asdict()) for row in paper.TABLE_3]
 lines = ["| network | scaling | px | blocks | library FLOPS | paper FLOPS | difference | paper top-1 |",
          "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
 for r in table3:
@@ -299,7 +300,11 @@ if SMOKE:
     token = train_small_table3()
     print("smoke run (meaningless numbers):", [round(r["test_accuracy"], 2) for r in token["rows"]])
 elif RETRAIN:
-    (RESULTS / f"small_mobilenet_v2_{DEVICE}_seed{SEED}.json").write_text(json.dumps(train_small_table3(), indent=1))
+    target = RESULTS / f"small_mobilenet_v2_{DEVICE}_seed{SEED}.json"
+    if target.exists():  # never replace a result someone made: keep both
+        target = target.with_name(f"{target.stem}-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
+        print(f"a result for seed {SEED} exists; this run goes to {target.name}")
+    target.write_text(json.dumps(train_small_table3(), indent=1))
 
 # One file per seed; GPU results, where someone made them, replace the CPU ones.
 files = sorted(RESULTS.glob("small_mobilenet_v2_gpu_seed*.json")) or sorted(RESULTS.glob("small_mobilenet_v2_cpu_seed*.json"))
