@@ -152,14 +152,21 @@ def check_classes(model: nn.Module, classes: int | Sequence[int], count: int) ->
 
 # -- the maps -----------------------------------------------------------------------------------
 
+def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 64) -> list[int]:
+    """The model's most probable class for each image, `batch_size` images at a time."""
+    with torch.no_grad():
+        return torch.cat([model(images[i:i + batch_size]).argmax(1)
+                          for i in range(0, len(images), batch_size)]).tolist()
+
+
 def class_activation_maps(model: nn.Module, images: torch.Tensor, classes: int | Sequence[int] | None = None,
                           method: str = "gradcam", layer: str = DEFAULT_LAYER,
-                          resolution: int | None = None, batch_size: int = 128) -> np.ndarray:
+                          resolution: int | None = None, batch_size: int = 64) -> np.ndarray:
     """Maps of `images` for `classes` (default: the model's predictions), shaped (N, H, W), in [0, 1].
 
     `method` is one of `METHODS`; `layer` names the module whose output is explained (default the
-    last convolution, `"head"`). The model is put in eval mode. Score-CAM runs one forward pass per
-    channel of the layer, `batch_size` at a time.
+    last convolution, `"head"`). The model is put in eval mode. Images go through `batch_size` at a
+    time (memory grows with it); Score-CAM also runs its one forward pass per channel in such batches.
 
     >>> import effnet_lib
     >>> net = effnet_lib.efficientnet(effnet_lib.scale(effnet_lib.SMALL_B0, 0.3, 0.25), num_classes=10)
@@ -173,20 +180,24 @@ def class_activation_maps(model: nn.Module, images: torch.Tensor, classes: int |
     device = next(model.parameters()).device
     images = images.to(device)
     if classes is None:
-        with torch.no_grad():
-            classes = model(images).argmax(1).tolist()
+        classes = predict(model, images, batch_size)
     classes = check_classes(model, classes, len(images))
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     cam = cam_class(model=model, target_layers=[target_layer])
     cam.batch_size = batch_size   # read by Score-CAM only
+    maps = []
     try:
         # Score-CAM draws a progress bar per image; keep notebooks and tests quiet.
         with torch.enable_grad(), contextlib.redirect_stderr(io.StringIO()):
-            maps = cam(input_tensor=images, targets=[ClassifierOutputTarget(c) for c in classes])
+            # A chunk at a time: the backward pass keeps every layer's activations of the whole batch.
+            for start in range(0, len(images), batch_size):
+                chunk = slice(start, start + batch_size)
+                maps.append(cam(input_tensor=images[chunk],
+                                targets=[ClassifierOutputTarget(c) for c in classes[chunk]]))
     finally:
         cam.activations_and_grads.release()   # remove the hooks, or later forward passes keep them
-    return np.asarray(maps, dtype=np.float32)
+    return np.concatenate(maps).astype(np.float32, copy=False)
 
 
 def resize_maps(maps: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
@@ -382,8 +393,7 @@ def object_mass_table(models: Sequence[CamModel], images: torch.Tensor, labels: 
     rows = []
     for m in models:
         inputs = m.inputs(images)
-        with torch.no_grad():
-            correct = (m.model(inputs).argmax(1) == labels).float().mean().item()
+        correct = (torch.tensor(predict(m.model.eval(), inputs)) == labels.cpu()).float().mean().item()
         for method in methods:
             shares = object_mass(class_activation_maps(m.model, inputs, labels.tolist(), method, layer), masks)
             rows.append({"strategy": m.strategy, "seed": m.seed, "method": method,

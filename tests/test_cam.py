@@ -281,3 +281,11 @@ def test_paper_table_7_models_have_matched_flops_and_compound_is_best():
     scaled = [row["flops_billions"] for name, row in table.items() if name != "baseline"]
     assert max(scaled) / min(scaled) < 1.1 and min(scaled) / table["baseline"]["flops_billions"] > 4
     assert max(table, key=lambda name: table[name]["top1"]) == "compound"
+
+
+def test_maps_do_not_depend_on_how_the_images_are_batched():
+    model = tiny_net()
+    images = torch.randn(5, 1, 16, 16)
+    together = cam.class_activation_maps(model, images, [0, 1, 2, 3, 0])
+    one_by_one = cam.class_activation_maps(model, images, [0, 1, 2, 3, 0], batch_size=2)
+    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
