@@ -6,7 +6,7 @@
     True
 """
 from .architecture import B0, SMALL_B0, Block, Network, Stage, blocks
-from .baselines import MOBILENET_V1, MOBILENET_V2, RESNET_50
+from .baselines import MOBILENET_V1, MOBILENET_V2, RESNET_50, RESNET_152
 from .cost import Cost, cost, phi_for_budget
 from .families import EFFICIENTNET, LITE, NAMES, Coefficients, network
 from .model import EfficientNet, MBConv, SqueezeExcite, efficientnet
@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "B0", "SMALL_B0", "Block", "Network", "Stage", "blocks",
-    "MOBILENET_V1", "MOBILENET_V2", "RESNET_50",
+    "MOBILENET_V1", "MOBILENET_V2", "RESNET_50", "RESNET_152",
     "Cost", "cost", "phi_for_budget",
     "EFFICIENTNET", "LITE", "NAMES", "Coefficients", "network",
     "EfficientNet", "MBConv", "SqueezeExcite", "efficientnet",

@@ -5,6 +5,8 @@ scale MobileNetV1, MobileNetV2 and ResNet-50 exactly as it scales B0.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .architecture import Network, Stage
 
 # Howard et al. 2017: depthwise-separable layers, ReLU, no head convolution (4.2M parameters).
@@ -39,4 +41,9 @@ RESNET_50 = Network(
     bn_eps=1e-5, bn_momentum=0.1,
 )
 
-BASELINES = {spec.name: spec for spec in (MOBILENET_V1, MOBILENET_V2, RESNET_50)}
+# The same bottlenecks, more of them: (3, 8, 36, 3) per stage. Table 4 pairs it with B1 for latency.
+RESNET_152 = RESNET_50.with_(
+    name="resnet-152",
+    stages=tuple(replace(stage, repeats=n) for stage, n in zip(RESNET_50.stages, (3, 8, 36, 3))))
+
+BASELINES = {spec.name: spec for spec in (MOBILENET_V1, MOBILENET_V2, RESNET_50, RESNET_152)}

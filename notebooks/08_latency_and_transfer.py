@@ -81,7 +81,6 @@ TRANSFER = transfer.SMOKE_MODE if SMOKE else (transfer.GPU_MODE if torch.cuda.is
 print(TRANSFER)
 
 # %%
-from dataclasses import replace
 
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
@@ -118,9 +117,8 @@ from effnet_lib import latency
 # same table with more bottlenecks per stage, (3, 8, 36, 3) instead of (3, 4, 6, 3):
 
 # %%
-RESNET_152 = en.RESNET_50.with_(
-    name="resnet-152",
-    stages=tuple(replace(stage, repeats=n) for stage, n in zip(en.RESNET_50.stages, (3, 8, 36, 3))))
+RESNET_152 = en.RESNET_152   # in effnet_lib/baselines.py: RESNET_50 with repeats (3, 8, 36, 3)
+print([stage.repeats for stage in en.RESNET_50.stages], "->", [stage.repeats for stage in RESNET_152.stages])
 print(f"ResNet-152: {en.cost(RESNET_152).parameters / 1e6:.1f}M parameters, "
       f"{en.cost(RESNET_152).multiply_adds / 1e9:.1f}B multiply-adds")
 

@@ -134,3 +134,9 @@ def test_readme_table_2_is_what_the_report_computes():
     from effnet_lib.report import format_table2
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     assert format_table2() in readme, "README's Table 2 is stale: paste `python -m effnet_lib.report table2`"
+
+
+def test_resnet_152_matches_torchvision_metadata():
+    from torchvision.models import ResNet50_Weights, ResNet152_Weights
+    assert en.cost("resnet-50").parameters == ResNet50_Weights.IMAGENET1K_V1.meta["num_params"]
+    assert en.cost("resnet-152").parameters == ResNet152_Weights.IMAGENET1K_V1.meta["num_params"]
