@@ -53,13 +53,13 @@ METHODS = {
 }
 DEFAULT_LAYER = "head"   # the last convolution (1x1 conv, BN, activation) before pooling, as in CAM
 
-# Table 7 of the paper (arXiv v5): the B0-based models of Figure 7, (FLOPS in billions, top-1 %).
-PAPER_TABLE_7 = {
-    "baseline": {"multipliers": (1.0, 1.0, 1.0), "flops_billions": 0.4, "top1": 77.3},
-    "depth": {"multipliers": (4.0, 1.0, 1.0), "flops_billions": 1.8, "top1": 79.0},
-    "width": {"multipliers": (1.0, 2.0, 1.0), "flops_billions": 1.8, "top1": 78.9},
-    "resolution": {"multipliers": (1.0, 1.0, 2.0), "flops_billions": 1.9, "top1": 79.1},
-    "compound": {"multipliers": (1.4, 1.2, 1.3), "flops_billions": 1.8, "top1": 81.1},
+# Which row of the paper's Table 7 (`effnet_lib.paper.TABLE_7`) each strategy stands for.
+PAPER_TABLE_7_ROWS = {
+    "baseline": "baseline",
+    "depth": "depth (d=4)",
+    "width": "width (w=2)",
+    "resolution": "resolution (r=2)",
+    "compound": "compound (d=1.4, w=1.2, r=1.3)",
 }
 
 

@@ -143,17 +143,18 @@ print("Training time per model:", ", ".join(f"{m.strategy} {m.record['train_seco
       f"on {record['hardware']['cpu_count']} cores when training started).")
 
 # %%
+from effnet_lib.paper import TABLE_7
+
 table = cam.scaling_table(models)
-paper = cam.PAPER_TABLE_7
 base_flops = table[0]["multiply_adds"]
 lines = ["| model | d | w | r (px) | FLOPS | x baseline | accuracy (mean ± std, seeds) | paper: FLOPS, top-1 |",
          "| --- | --- | --- | --- | --- | --- | --- | --- |"]
 for row in table:
-    p = paper[row["strategy"]]
+    p = TABLE_7[cam.PAPER_TABLE_7_ROWS[row["strategy"]]]
     lines.append(f"| {row['strategy']} | {row['depth']:.2f} | {row['width']:.2f} | {row['resolution']:.2f} "
                  f"({row['resolution_px']}) | {row['multiply_adds'] / 1e6:.1f}M | {row['multiply_adds'] / base_flops:.2f} "
                  f"| {row['accuracy']:.1%} ± {row['accuracy_std']:.1%} ({row['seeds']}) "
-                 f"| {p['flops_billions']}B, {p['top1']}% |")
+                 f"| {p.flops_billions}B, {p.top1}% |")
 display(Markdown("\n".join(lines)))
 
 # %% [markdown]

@@ -276,11 +276,15 @@ def test_gradcam_at_the_head_is_the_class_activation_map_of_zhou_et_al():
     np.testing.assert_allclose(maps, expected, atol=1e-3)  # the package adds 1e-7 to each maximum
 
 
-def test_paper_table_7_models_have_matched_flops_and_compound_is_best():
-    table = cam.PAPER_TABLE_7
-    scaled = [row["flops_billions"] for name, row in table.items() if name != "baseline"]
-    assert max(scaled) / min(scaled) < 1.1 and min(scaled) / table["baseline"]["flops_billions"] > 4
-    assert max(table, key=lambda name: table[name]["top1"]) == "compound"
+def test_each_strategy_names_a_row_of_the_papers_table_7():
+    from effnet_lib.paper import TABLE_7
+
+    assert set(cam.PAPER_TABLE_7_ROWS) == set(cam.STRATEGIES)
+    assert set(cam.PAPER_TABLE_7_ROWS.values()) == set(TABLE_7)
+    rows = {s: TABLE_7[name] for s, name in cam.PAPER_TABLE_7_ROWS.items()}
+    scaled = [row.flops_billions for s, row in rows.items() if s != "baseline"]
+    assert max(scaled) / min(scaled) < 1.1 and min(scaled) / rows["baseline"].flops_billions > 4
+    assert max(rows, key=lambda s: rows[s].top1) == "compound"
 
 
 def test_maps_do_not_depend_on_how_the_images_are_batched():
