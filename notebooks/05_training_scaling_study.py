@@ -54,8 +54,8 @@ if "google.colab" in sys.modules:
 #
 # `SMOKE` (set by the test suite) trains on a generated data set for one epoch, just to prove every cell
 # runs. Without it the notebook picks its size from the hardware: on a GPU the live run trains the real
-# baseline on all 60,000 images; on a CPU it trains the CPU study's small baseline on a subset, which takes a
-# few minutes on two cores. `RERUN` names study strategies to train again live (e.g. `["baseline", "width"]`);
+# baseline on all 60,000 images; on a CPU it trains the CPU study's small baseline on a subset, which takes
+# under a minute on two idle cores (several on a busy machine). `RERUN` names study strategies to train again live (e.g. `["baseline", "width"]`);
 # the empty list only plots stored results.
 
 # %%
@@ -138,7 +138,7 @@ for name in ("paper", "short"):
 
 # %% [markdown]
 # On a GPU we train the real baseline; on a CPU, the CPU study's smaller one (a quarter of the width, half
-# the depth, 16 px), so that this cell takes a few minutes rather than an hour.
+# the depth, 16 px), so that this cell takes seconds to minutes rather than an hour.
 
 # %%
 if ON_GPU and not SMOKE:
