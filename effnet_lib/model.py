@@ -141,14 +141,19 @@ class Bottleneck(nn.Module):
 BLOCK_MODULES = {"mbconv": MBConv, "separable": Separable, "bottleneck": Bottleneck}
 
 
+def check_num_classes(num_classes: int) -> int:
+    """A classifier needs a positive whole number of classes."""
+    if not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}.")
+    return num_classes
+
+
 class EfficientNet(nn.Module):
     """A network built from any stage table: stem, stages of blocks, head, pooling, dropout, classifier."""
 
     def __init__(self, spec: Network, num_classes: int = 1000):
         super().__init__()
-        if not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}.")
-        self.spec, self.num_classes = spec, num_classes
+        self.spec, self.num_classes = spec, check_num_classes(num_classes)
         stem = [ConvBNAct(spec.in_channels, spec.stem_channels, spec.stem_kernel, spec, spec.stem_stride)]
         if spec.stem_pool:
             stem.append(nn.MaxPool2d(3, 2, padding=1))

@@ -16,14 +16,9 @@ import torch
 from torch import nn
 
 from .data import ImageData, load_dataset
-from .model import EfficientNet, efficientnet
+from .model import EfficientNet, check_num_classes, efficientnet
 from .train import History, Recipe, recipe as make_recipe, train
-from .weights import lite0_pretrained
-
-# Lite0's weights expect inputs scaled to [-1, 1] (mean 0.5, std 0.5 on the 0..1 scale), as in
-# `weights.lite0_preprocess`; the network trained from scratch gets the same input, for fairness.
-LITE0_MEAN = (0.5, 0.5, 0.5)
-LITE0_STD = (0.5, 0.5, 0.5)
+from .weights import LITE0_MEAN, LITE0_STD, lite0_pretrained
 
 
 @dataclass(frozen=True)
@@ -67,8 +62,7 @@ def as_rgb(data: ImageData) -> ImageData:
 
 def replace_classifier(model: EfficientNet, num_classes: int) -> EfficientNet:
     """Swap the 1000-class ImageNet classifier for a freshly initialised one with `num_classes` outputs."""
-    if not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}.")
+    check_num_classes(num_classes)
     model.classifier = nn.Linear(model.classifier.in_features, num_classes)
     model.num_classes = num_classes
     return model

@@ -141,6 +141,11 @@ def imagenet_categories() -> list[str]:
     return list(EfficientNet_B0_Weights.IMAGENET1K_V1.meta["categories"])
 
 
+# The Lite0 weights expect inputs scaled to [-1, 1]: mean 0.5, std 0.5 per channel on the 0..1 scale.
+LITE0_MEAN = (0.5, 0.5, 0.5)
+LITE0_STD = (0.5, 0.5, 0.5)
+
+
 def lite0_preprocess(image, resolution: int = 224) -> torch.Tensor:
     """Resize the short side to resolution * 256/224, centre-crop, scale to [-1, 1] (mean 0.5, std 0.5)."""
     import numpy as np
@@ -158,7 +163,7 @@ def lite0_preprocess(image, resolution: int = 224) -> torch.Tensor:
     if tensor.dtype == torch.uint8:
         tensor = tensor.float() / 255.0
     pipeline = T.Compose([T.Resize(resolution * 256 // 224, antialias=True), T.CenterCrop(resolution),
-                          T.Normalize([0.5] * 3, [0.5] * 3)])
+                          T.Normalize(LITE0_MEAN, LITE0_STD)])
     out = pipeline(tensor)
     return out.unsqueeze(0) if out.dim() == 3 else out
 
