@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -34,6 +33,7 @@ import torch
 
 import effnet_lib
 from effnet_lib import SMALL_B0, compound, cost, scale
+from effnet_lib import experiments
 from effnet_lib.data import load_dataset
 from effnet_lib.cam import float16_state, save_cam_model
 from effnet_lib.train import evaluate, recipe, train
@@ -71,10 +71,8 @@ def matched_multipliers(phi: float) -> dict[str, tuple[float, float, float]]:
 
 
 def hardware() -> dict:
-    return {"device": "cpu", "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-            "torch": torch.__version__, "python": platform.python_version()}
+    """The study's hardware record, plus how busy the (shared) machine was when training started."""
+    return {**experiments.hardware("cpu"), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
 def write_sample(out: Path, count: int = 500) -> Path:

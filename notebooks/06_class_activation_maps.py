@@ -135,7 +135,7 @@ models = cam.load_cam_models()
 record = models[0].record
 print(f"Trained on {record['data']['train_images']:,} Fashion-MNIST images for {record['recipe']['epochs']} epochs "
       f"(recipe '{record['recipe']['name']}', batch {record['recipe']['batch_size']}), tested on "
-      f"{record['data']['test_images']:,}; {record['hardware']['processor']} CPU, "
+      f"{record['data']['test_images']:,}; {record['hardware']['cpu']} CPU, "
       f"{record['hardware']['torch_threads']} thread(s) per run.")
 print("Training time per model:", ", ".join(f"{m.strategy} {m.record['train_seconds'] / 60:.0f} min"
                                             for m in models if m.seed == 0),
