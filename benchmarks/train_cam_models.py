@@ -6,16 +6,16 @@ at about the same FLOPS. This script does the same at a scale a CPU can afford:
 * the baseline is `SMALL_B0` (B0's table for 28 px images) at width x0.25 and depth x0.5;
 * the compound model is Eq. 3 at `--phi` (alpha, beta, gamma = 1.2, 1.1, 1.15);
 * the depth-, width- and resolution-only models each take the multiplier whose analytic
-  multiply-adds (`effnet_lib.cost`) come nearest the compound model's, so all four match;
+  multiply-adds (`effnet_lib.rules.cost`) come nearest the compound model's, so all four match;
 * every variant is scaled from SMALL_B0's own table (baseline multipliers times the variant's),
   as B1..B7 are scaled from B0, so repeats round up from the original counts, not from ones;
-* training is `effnet_lib.train.train` with the short recipe on a class-balanced subset of
+* training is `effnet_lib.learn.train.train` with the short recipe on a class-balanced subset of
   Fashion-MNIST, the same subset for every model and seed.
 
 Each model is saved as `data/cam_models/<strategy>_seed<seed>.pt` (weights in float16, to keep the
 folder small) next to a JSON file with its configuration, multiply-adds, parameters, accuracy
 (measured again after the float16 rounding), training time and hardware.
-`effnet_lib.cam.load_cam_models` reads them back. The first 500 Fashion-MNIST test images are kept
+`effnet_lib.explain.cam.load_cam_models` reads them back. The first 500 Fashion-MNIST test images are kept
 there too (`fashion_mnist_test_sample.npz`, 0.3 MB), so the notebook runs without the data set.
 
     python benchmarks/train_cam_models.py --seed 0          # one seed, about 10 minutes on 1 CPU core
@@ -33,10 +33,10 @@ import torch
 
 import effnet_lib
 from effnet_lib import SMALL_B0, compound, cost, scale
-from effnet_lib import experiments
-from effnet_lib.data import load_dataset
-from effnet_lib.cam import float16_state, save_cam_model
-from effnet_lib.train import evaluate, recipe, train
+from effnet_lib.learn import experiments
+from effnet_lib.learn.datasets import load_dataset
+from effnet_lib.explain.cam import float16_state, save_cam_model
+from effnet_lib.learn.train import evaluate, recipe, train
 
 OUT = Path(__file__).resolve().parent.parent / "data" / "cam_models"
 BASE_DEPTH, BASE_WIDTH = 0.5, 0.25          # the CAM baseline, relative to SMALL_B0
@@ -79,8 +79,8 @@ def write_sample(out: Path, count: int = 500) -> Path:
     """The first `count` images of Fashion-MNIST's official test split, so notebook 6 runs without the data set."""
     import numpy as np
 
-    from effnet_lib.cam import SAMPLE_FILE
-    from effnet_lib.data import load_fashion_mnist
+    from effnet_lib.explain.cam import SAMPLE_FILE
+    from effnet_lib.learn.datasets import load_fashion_mnist
 
     data = load_fashion_mnist()
     out.mkdir(parents=True, exist_ok=True)

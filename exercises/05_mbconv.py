@@ -108,5 +108,5 @@ check_block(16, 24, 6, 3, 2)
 # ## What you found
 #
 # With the same weights your block and the library's compute the same function. The library's
-# block (`effnet_lib.model.MBConv`) adds one thing you left out: stochastic depth, which during
+# block (`effnet_lib.model.network.MBConv`) adds one thing you left out: stochastic depth, which during
 # training drops the whole residual branch for some samples.

@@ -167,7 +167,7 @@ print("device:", DEVICE)
 # package puts it.
 
 # %%
-from effnet_lib.data import DataNotFoundError, load_fashion_mnist
+from effnet_lib.learn.datasets import DataNotFoundError, load_fashion_mnist
 
 try:
     fashion = load_fashion_mnist()
@@ -184,7 +184,7 @@ except DataNotFoundError as error:
 
 # %%
 try:
-    from effnet_lib.weights import lite0_checkpoint_path, lite0_pretrained
+    from effnet_lib.model.weights import lite0_checkpoint_path, lite0_pretrained
 
     print("Lite0 weights found:", lite0_checkpoint_path())
     from skimage import data as photos

@@ -68,7 +68,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import effnet_lib as en
-from effnet_lib import plots
+from effnet_lib.face import plots
 
 # %% [markdown]
 # ## A network is a list of stages (Eq. 1)

@@ -67,7 +67,8 @@ TARGET = 2.0                      # "what does this FLOPS ratio buy in each dime
 import matplotlib.pyplot as plt
 
 import effnet_lib as en
-from effnet_lib import paper, plots
+from effnet_lib.rules import paper
+from effnet_lib.face import plots
 
 # %% [markdown]
 # ## Figure 2, drawn from stage tables
@@ -100,7 +101,7 @@ plots.table(["network", "resolution", "layers", "parameters", "multiply-adds", "
 #
 # Figure 3 scales B0 with $w \in \{1.0, 1.4, 1.8, 2.6, 3.8, 5.0\}$, $d \in \{1, 2, 3, 4, 6, 8\}$ and
 # $r \in \{1.0, 1.3, \ldots, 2.5\}$, where $r = 1$ is 224 px and $r = 2.5$ is 560 px (the settings are in
-# `effnet_lib.paper.FIGURE_3`). Its x-axes are FLOPS. Below, each of those networks is built as a table and
+# `effnet_lib.rules.paper.FIGURE_3`). Its x-axes are FLOPS. Below, each of those networks is built as a table and
 # costed; nothing is trained.
 
 # %%
@@ -158,10 +159,10 @@ plots.table([f"knob (budget {TARGET:g} x B0)", "multiplier", "resolution", "laye
 # at first, then little (all three flatten near 80%). Reproducing that on ImageNet is far beyond a course
 # budget, so notebook 5 runs the same experiment in small: the small-image B0 (`effnet_lib.SMALL_B0`) on
 # Fashion-MNIST, scaled in each dimension at matched FLOPS. Its results are JSON files under `data/results/`,
-# read by `effnet_lib.experiments.load_results`. The next cell plots them if they exist, and says so if not.
+# read by `effnet_lib.learn.experiments.load_results`. The next cell plots them if they exist, and says so if not.
 
 # %%
-from effnet_lib.experiments import RESULTS_DIR, load_results
+from effnet_lib.learn.experiments import RESULTS_DIR, load_results
 
 study_sweeps, results = {}, []
 for study in STUDIES:
@@ -174,7 +175,7 @@ for study in STUDIES:
 if not study_sweeps:
     print(f"No results of single-dimension training runs yet under {RESULTS_DIR} (looked for {STUDIES}).\n"
           "The accuracy side of Figure 3 is therefore NOT shown: run notebook 5 (or\n"
-          "`python -m effnet_lib.experiments --study cpu`) to make them, then rerun this cell.")
+          "`python -m effnet_lib.learn.experiments --study cpu`) to make them, then rerun this cell.")
 else:
     setup = results[0]["study"]
     print(f"Study '{setup['name']}': {setup['epochs']} epochs on {setup['train_subset'] or 'all'} training images "

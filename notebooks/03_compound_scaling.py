@@ -68,7 +68,9 @@ STUDIES = ["gpu", "cpu"]          # notebook 5's results to read for Figure 4, b
 import matplotlib.pyplot as plt
 
 import effnet_lib as en
-from effnet_lib import explorer, paper, plots
+from effnet_lib.face import explorer
+from effnet_lib.rules import paper
+from effnet_lib.face import plots
 
 # %% [markdown]
 # ## The rule (Eq. 3)
@@ -111,9 +113,9 @@ plots.table(["phi", "d", "w", "r", "promised 1.92^phi", "2^phi", "real (library)
 # ## Table 2, side by side
 #
 # Table 2 of the paper lists B0 to B7. Here it is with the library's analytic counts for the *published*
-# networks (the coefficient table in `effnet_lib.families.EFFICIENTNET`) and the metadata torchvision ships with
+# networks (the coefficient table in `effnet_lib.rules.families.EFFICIENTNET`) and the metadata torchvision ships with
 # its ported weights (read from the installed package, no download). Paper values are as printed in arXiv v5
-# (`effnet_lib.paper`).
+# (`effnet_lib.rules.paper`).
 
 # %%
 from torchvision.models import get_weight
@@ -292,7 +294,7 @@ plt.show()
 # $(d, r) = (1, 1), (1, 1.3), (2, 1), (2, 1.3)$. The next cell plots it when those results exist.
 
 # %%
-from effnet_lib.experiments import RESULTS_DIR, load_results
+from effnet_lib.learn.experiments import RESULTS_DIR, load_results
 
 lines, results = {}, []
 for study in STUDIES:

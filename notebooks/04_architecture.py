@@ -72,8 +72,8 @@ import matplotlib.pyplot as plt
 import torch
 
 import effnet_lib as en
-from effnet_lib import plots
-from effnet_lib.model import Conv2d, stochastic_depth
+from effnet_lib.face import plots
+from effnet_lib.model.layers import Conv2d, stochastic_depth
 
 _ = torch.manual_seed(SEED)
 

@@ -81,9 +81,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 import effnet_lib as en
-from effnet_lib import data as course_data
-from effnet_lib import experiments, plots, study_plots
-from effnet_lib.train import recipe, train
+from effnet_lib.learn import datasets as course_data
+from effnet_lib.model.inputs import prepare_images
+from effnet_lib.learn import experiments
+from effnet_lib.face import plots
+from effnet_lib.face import study_plots
+from effnet_lib.learn.train import recipe, train
 
 # %% [markdown]
 # ## A baseline for 28 px images
@@ -101,7 +104,7 @@ print(f"total stride: B0 {en.B0.total_stride}, SMALL_B0 {en.SMALL_B0.total_strid
 # Its base resolution, 24 px, sits *below* Fashion-MNIST's native 28 px. That is deliberate. On ImageNet,
 # going from 224 px to 300 px shows the network detail that the photos really contain; if our baseline
 # already saw every pixel, "resolution scaling" could only interpolate. Here is the same image at the sizes the
-# study uses (the resolution dimension at work, done by `effnet_lib.data.prepare_images`, the transform
+# study uses (the resolution dimension at work, done by `effnet_lib.model.inputs.prepare_images`, the transform
 # training uses too):
 
 # %%
@@ -116,7 +119,7 @@ print(data)
 sizes = [12, 16, 24, 28, 32, 48]
 fig, axes = plt.subplots(1, len(sizes), figsize=(2 * len(sizes), 2.3))
 for ax, size in zip(axes, sizes):
-    image = course_data.prepare_images(data.train_images[:1], size, data.mean, data.std)[0, 0]
+    image = prepare_images(data.train_images[:1], size, data.mean, data.std)[0, 0]
     ax.imshow(image, cmap="gray")
     ax.set_title(f"{size} px", fontsize=9)
     ax.axis("off")
@@ -126,7 +129,7 @@ plt.show()
 # %% [markdown]
 # ## Train the baseline live
 #
-# `effnet_lib.train.train` is the loop everything in the course uses. It keeps the data on the device and
+# `effnet_lib.learn.train.train` is the loop everything in the course uses. It keeps the data on the device and
 # augments it there (random crop and flip), uses bf16 and channels-last on a GPU, shows a progress bar,
 # and returns the history as data. Two recipes are built in: `"paper"` is Section 5.2's ImageNet recipe
 # (RMSProp, learning rate 0.256 per 4,096 images decayed 0.97 every 2.4 epochs, ...), tuned for 350 epochs;
@@ -172,7 +175,7 @@ plt.show()
 # ## The study: variants at equal multiply-adds
 #
 # A fair comparison holds the cost fixed. For each strategy, `experiments.match_flops` scans the multiplier
-# and keeps the variant whose *analytic* cost (`effnet_lib.cost`, no model built) is closest to 2x, 4x and 8x
+# and keeps the variant whose *analytic* cost (`effnet_lib.rules.cost`, no model built) is closest to 2x, 4x and 8x
 # the baseline's. Rounding makes cost a staircase (repeats are rounded up, channels to multiples of 8,
 # pixels to whole numbers), so the ratios land near the targets, not on them, and the plots use each
 # network's real cost. Figure 4's grid adds width sweeps from deeper and higher-resolution bases. The GPU study:
@@ -198,7 +201,7 @@ plots.table(["strategy", "d", "w", "r", "multiply-adds vs baseline", "parameters
 # command, repeated until it says "all runs done":
 #
 # ```
-# python -m effnet_lib.experiments --study gpu --budget-minutes 9
+# python -m effnet_lib.learn.experiments --study gpu --budget-minutes 9
 # ```
 #
 # ## The stored results
@@ -224,7 +227,7 @@ else:
         print("\nThese are CPU-scale results: a much smaller baseline, a few hundred training steps, a subset of "
               "the data.\nThey show the method end to end; their accuracies and rankings are NOT the GPU study's. "
               "The GPU study\nhas not been run for this copy of the course yet. On a GPU machine run:\n"
-              "    python -m effnet_lib.experiments --study gpu --budget-minutes 9   (repeat until done)")
+              "    python -m effnet_lib.learn.experiments --study gpu --budget-minutes 9   (repeat until done)")
 
 # %% [markdown]
 # ### Figure 3: one dimension at a time
@@ -302,7 +305,7 @@ if RERUN or SMOKE:
 # ## Summary
 #
 # - A small-image baseline keeps B0's table but not its strides: output stride 8 leaves a 3x3 map at 24 px.
-# - One training loop serves the notebook, the command line (`python -m effnet_lib.train --help`) and
+# - One training loop serves the notebook, the command line (`python -m effnet_lib.learn.train --help`) and
 #   `torchrun` for several GPUs; it checkpoints every epoch and resumes exactly.
 # - The study compares strategies at matched analytic cost, stores every run as JSON with its hardware, and
 #   plots Figures 3, 4 and 8 from those files, with the spread over seeds.

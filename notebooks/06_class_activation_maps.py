@@ -80,7 +80,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 import effnet_lib
-from effnet_lib import cam
+from effnet_lib.explain import cam
 
 torch.manual_seed(0)
 torch.set_num_threads(THREADS)
@@ -124,7 +124,7 @@ print("explained layer by default:", repr(cam.DEFAULT_LAYER))
 # - the **baseline** is the course's small-image B0 (`effnet_lib.SMALL_B0`) at width x0.25 and depth x0.5;
 # - the **compound** model scales it by Eq. 3 at phi = 1.5 (depth 1.2^phi, width 1.1^phi, resolution 1.15^phi);
 # - the **depth**, **width** and **resolution** models each scale one dimension, by the multiplier whose
-#   multiply-adds (counted analytically by `effnet_lib.cost`) come nearest the compound model's.
+#   multiply-adds (counted analytically by `effnet_lib.rules.cost`) come nearest the compound model's.
 #
 # The paper's scaled models cost about 4.5 times the baseline; these cost about 2.5 times, the most a
 # CPU could train here. Each model was trained twice (seeds 0 and 1) with the course's training loop.
@@ -143,7 +143,7 @@ print("Training time per model:", ", ".join(f"{m.strategy} {m.record['train_seco
       f"on {record['hardware']['cpu_count']} cores when training started).")
 
 # %%
-from effnet_lib.paper import TABLE_7
+from effnet_lib.rules.paper import TABLE_7
 
 table = cam.scaling_table(models)
 base_flops = table[0]["multiply_adds"]

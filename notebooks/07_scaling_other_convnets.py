@@ -129,11 +129,11 @@ print("compound(phi=2) =", tuple(round(m, 3) for m in en.compound(2)),
 # %% [markdown]
 # ## Table 3, FLOPS column: the library against the paper
 #
-# The paper's printed rows are stored as data in `effnet_lib.paper.TABLE_3`. For each, the
+# The paper's printed rows are stored as data in `effnet_lib.rules.paper.TABLE_3`. For each, the
 # cell scales the library's baseline table and counts multiply-adds analytically (no model is built).
 
 # %%
-from effnet_lib import paper
+from effnet_lib.rules import paper
 
 print("Table 3 of", paper.VERSION)
 
@@ -259,7 +259,7 @@ for label, (d, w, r) in {**SCALINGS, "paper's triple (1.4, 1.2, 1.3)": (1.4, 1.2
           f"({c.multiply_adds / base_cost:.1f}x)  {c.parameters:>9,} parameters")
 
 # %% [markdown]
-# The training cell uses the course's one training loop, `effnet_lib.train.train`, with its short
+# The training cell uses the course's one training loop, `effnet_lib.learn.train.train`, with its short
 # recipe (AdamW, one-cycle schedule, label smoothing) on a class-balanced subset. It runs when
 # `RETRAIN` is on, or in smoke mode as a few-second token run (one step of the baseline) whose number means
 # nothing.
@@ -268,9 +268,9 @@ for label, (d, w, r) in {**SCALINGS, "paper's triple (1.4, 1.2, 1.3)": (1.4, 1.2
 import datetime
 import platform
 
-from effnet_lib.data import load_dataset
-from effnet_lib.latency import machine_description
-from effnet_lib.train import recipe, train
+from effnet_lib.learn.datasets import load_dataset
+from effnet_lib.learn.latency import machine_description
+from effnet_lib.learn.train import recipe, train
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 

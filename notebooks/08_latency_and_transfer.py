@@ -75,7 +75,7 @@ LATENCY_DEVICE = "cpu"
 DATASET = "fashion-mnist"
 SEED = 0
 
-from effnet_lib import transfer
+from effnet_lib.learn import transfer
 
 TRANSFER = transfer.SMOKE_MODE if SMOKE else (transfer.GPU_MODE if torch.cuda.is_available() else transfer.CPU_MODE)
 print(TRANSFER)
@@ -86,7 +86,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 import effnet_lib as en
-from effnet_lib import latency
+from effnet_lib.learn import latency
 
 # %% [markdown]
 # ## Part 1: Table 4 on your device

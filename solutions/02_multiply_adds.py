@@ -20,7 +20,7 @@
 #
 # The paper's "FLOPS" are multiply-adds: one multiplication and one addition, counted once. You
 # will count them for the three kinds of layer in an MBConv block, add them up for a whole block,
-# check your total for B0 against `effnet_lib.cost`, and see why FLOPS grow like `d * w^2 * r^2`.
+# check your total for B0 against `effnet_lib.rules.cost`, and see why FLOPS grow like `d * w^2 * r^2`.
 #
 # The tests also compare with PyTorch's own counter, `FlopCounterMode`, which counts **two** FLOPs
 # per multiply-add.

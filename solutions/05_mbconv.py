@@ -140,5 +140,5 @@ check_block(112, 192, 6, 5, 2, size=7)  # stride 2 on an odd size
 # ## What you found
 #
 # With the same weights your block and the library's compute the same function. The library's
-# block (`effnet_lib.model.MBConv`) adds one thing you left out: stochastic depth, which during
+# block (`effnet_lib.model.network.MBConv`) adds one thing you left out: stochastic depth, which during
 # training drops the whole residual branch for some samples.

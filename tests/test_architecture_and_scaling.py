@@ -4,7 +4,7 @@ import math
 import pytest
 
 import effnet_lib as en
-from effnet_lib.scaling import round_filters, round_repeats
+from effnet_lib.rules.scaling import round_filters, round_repeats
 
 
 def test_b0_table_matches_table_1():

@@ -14,8 +14,8 @@ from torch import nn
 pytest.importorskip("pytorch_grad_cam")
 
 import effnet_lib
-from effnet_lib import cam
-from effnet_lib.cost import cost
+from effnet_lib.explain import cam
+from effnet_lib.rules.cost import cost
 
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "cam_models"
 
@@ -242,8 +242,8 @@ def test_shipped_scaled_models_match_the_compound_model_flops():
 @pytest.mark.slow
 @pytest.mark.skipif(not shipped_records(), reason="no models in data/cam_models yet")
 def test_shipped_accuracies_are_reproduced():
-    from effnet_lib.data import DataNotFoundError, load_dataset
-    from effnet_lib.train import evaluate
+    from effnet_lib.learn.datasets import DataNotFoundError, load_dataset
+    from effnet_lib.learn.train import evaluate
 
     try:
         full = None
@@ -277,7 +277,7 @@ def test_gradcam_at_the_head_is_the_class_activation_map_of_zhou_et_al():
 
 
 def test_each_strategy_names_a_row_of_the_papers_table_7():
-    from effnet_lib.paper import TABLE_7
+    from effnet_lib.rules.paper import TABLE_7
 
     assert set(cam.PAPER_TABLE_7_ROWS) == set(cam.STRATEGIES)
     assert set(cam.PAPER_TABLE_7_ROWS.values()) == set(TABLE_7)

@@ -122,7 +122,7 @@ def test_resolution_too_small_for_the_strides_is_refused(resolution):
 
 
 def test_paper_module_quotes_table_2_as_printed():
-    from effnet_lib import paper
+    from effnet_lib.rules import paper
     for name, (parameters, flops) in TABLE_2.items():
         assert paper.TABLE_2[name].parameters_millions == float(parameters)
         assert paper.TABLE_2[name].flops_billions == float(flops)
@@ -131,9 +131,9 @@ def test_paper_module_quotes_table_2_as_printed():
 def test_readme_table_2_is_what_the_report_computes():
     from pathlib import Path
 
-    from effnet_lib.report import format_table2
+    from effnet_lib.face.report import format_table2
     readme = (Path(__file__).parents[1] / "README.md").read_text()
-    assert format_table2() in readme, "README's Table 2 is stale: paste `python -m effnet_lib.report table2`"
+    assert format_table2() in readme, "README's Table 2 is stale: paste `python -m effnet_lib.face.report table2`"
 
 
 def test_resnet_152_matches_torchvision_metadata():

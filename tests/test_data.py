@@ -6,9 +6,10 @@ import struct
 import pytest
 import torch
 
-from effnet_lib import data as data_module
-from effnet_lib.data import (Batches, DataNotFoundError, load_dataset, load_fashion_mnist,
-                             prepare_images, tiny_dataset)
+from effnet_lib.learn import datasets as data_module
+from effnet_lib.learn.batches import Batches
+from effnet_lib.learn.datasets import DataNotFoundError, load_dataset, load_fashion_mnist, tiny_dataset
+from effnet_lib.model.inputs import prepare_images
 
 
 def _write_idx(path, array: torch.Tensor) -> None:
@@ -56,7 +57,7 @@ def test_missing_fashion_mnist_says_where_it_looked_and_how_to_fix_it(nowhere):
     message = str(error.value)
     assert str(nowhere / "course-data") in message and str(nowhere / "debian") in message
     assert "apt-get install dataset-fashion-mnist" in message           # Debian
-    assert "!python -m effnet_lib.data fashion-mnist --download" in message  # Colab
+    assert "!python -m effnet_lib.learn.datasets fashion-mnist --download" in message  # Colab
     assert "download=True" in message
 
 
@@ -154,4 +155,4 @@ def test_missing_cifar10_says_where_it_looked_and_how_to_fix_it(tmp_path):
     with pytest.raises(DataNotFoundError) as error:
         load_dataset("cifar10", root=tmp_path)
     message = str(error.value)
-    assert str(tmp_path) in message and "python -m effnet_lib.data cifar10 --download" in message
+    assert str(tmp_path) in message and "python -m effnet_lib.learn.datasets cifar10 --download" in message

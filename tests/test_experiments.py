@@ -10,8 +10,9 @@ import pytest
 matplotlib.use("Agg")
 
 import effnet_lib as en
-from effnet_lib import experiments, study_plots
-from effnet_lib.experiments import STUDIES, Study, Variant, match_flops, plan, run_study
+from effnet_lib.learn import experiments
+from effnet_lib.face import study_plots
+from effnet_lib.learn.experiments import STUDIES, Study, Variant, match_flops, plan, run_study
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import effnet_lib as en
-from effnet_lib import explorer
+from effnet_lib.face import explorer
 
 pytest.importorskip("ipywidgets")
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import effnet_lib as en
-from effnet_lib import latency
+from effnet_lib.learn import latency
 
 
 class Recorder(nn.Module):

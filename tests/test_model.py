@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import effnet_lib as en
-from effnet_lib.model import Conv2d, stochastic_depth
+from effnet_lib.model.layers import Conv2d, stochastic_depth
 
 
 def test_b0_has_5_3m_parameters_like_torchvision():

@@ -8,7 +8,8 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import effnet_lib as en  # noqa: E402
-from effnet_lib import explorer, plots  # noqa: E402
+from effnet_lib.face import explorer
+from effnet_lib.face import plots  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 The library scales the three baselines with the same `scale` and counts them with the same `cost`
 as EfficientNet; these tests hold its FLOPS against the paper's printed figures
-(effnet_lib.paper.TABLE_3, arXiv v5).
+(effnet_lib.rules.paper.TABLE_3, arXiv v5).
 
 How close is close? The paper prints FLOPS to two significant digits, so "1.1B" stands for anything
 from 1.05B to 1.15B: up to 4.5% either way. Rows the library reproduces must sit within that.
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import effnet_lib as en
-from effnet_lib import paper
+from effnet_lib.rules import paper
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE_3 = [row._asdict() for row in paper.TABLE_3]

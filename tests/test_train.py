@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import effnet_lib as en
-from effnet_lib.data import tiny_dataset
-from effnet_lib.train import (CheckpointError, History, learning_rate, load_checkpoint, main, recipe,
+from effnet_lib.learn.datasets import tiny_dataset
+from effnet_lib.learn.train import (CheckpointError, History, learning_rate, load_checkpoint, main, recipe,
                               train)
 
 # A network small enough to train on 16 px tiny images in about a second an epoch.
@@ -88,7 +88,7 @@ def test_paper_recipe_also_runs(tiny):
 
 
 def test_first_batch_seeds_fresh_batchnorm_but_keeps_pretrained_statistics(tiny):
-    from effnet_lib.train import _seed_running_statistics
+    from effnet_lib.learn.train import _seed_running_statistics
     model = tiny_model()
     pretrained = model.stem[0][1]
     pretrained.running_mean.fill_(0.5)            # as if loaded from a checkpoint
@@ -194,7 +194,7 @@ WORKER = """
 import sys, torch
 import torch.distributed as dist
 torch.set_num_threads(1)
-from effnet_lib.train import main
+from effnet_lib.learn.train import main
 model, history = main(sys.argv[1:])
 torch.save(model.state_dict(), f"{OUT}/weights-rank{dist.get_rank()}.pt")
 """

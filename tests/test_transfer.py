@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from effnet_lib import transfer
-from effnet_lib.data import tiny_dataset
-from effnet_lib.train import History
+from effnet_lib.learn import transfer
+from effnet_lib.learn.datasets import tiny_dataset
+from effnet_lib.learn.train import History
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_other_channel_counts_are_refused(grey):
 
 
 def test_pretrained_lite0_keeps_its_features_and_gets_a_new_classifier():
-    from effnet_lib.weights import lite0_pretrained
+    from effnet_lib.model.weights import lite0_pretrained
     imagenet = lite0_pretrained().model
     model = transfer.lite0_model(10, pretrained=True)
     assert model.classifier.out_features == 10 and model.num_classes == 10

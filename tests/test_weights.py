@@ -4,7 +4,7 @@ import torch
 import torchvision
 
 import effnet_lib as en
-from effnet_lib.weights import from_torchvision, lite0_checkpoint_path, lite0_pretrained
+from effnet_lib.model.weights import from_torchvision, lite0_checkpoint_path, lite0_pretrained
 
 from . import lite0_reference
 
@@ -41,7 +41,7 @@ def test_state_dict_that_is_not_torchvision_is_explained():
 
 
 def test_load_checked_names_missing_and_unexpected_keys():
-    from effnet_lib.weights import load_checked
+    from effnet_lib.model.weights import load_checked
     model = en.efficientnet("small-b0", 10)
     state = dict(model.state_dict())
     state["extra.weight"] = state.pop("classifier.weight")

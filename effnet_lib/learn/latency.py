@@ -20,11 +20,11 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from .architecture import Network
-from .cost import cost
-from .families import resolve
-from .model import efficientnet
-from .paper import TABLE_4, TABLE_4_PAIRS, PrintedLatency  # noqa: F401  (re-exported for notebook 8)
+from ..rules.architecture import Network
+from ..rules.cost import cost
+from ..rules.families import resolve
+from ..model.network import efficientnet
+from ..rules.paper import TABLE_4, TABLE_4_PAIRS, PrintedLatency  # noqa: F401  (re-exported for notebook 8)
 
 
 def paper_speedup(slow: str, fast: str) -> float:

@@ -1,8 +1,9 @@
-"""The model: nn.Modules built from a stage table (MBConv, squeeze-and-excitation, stochastic depth).
+"""The layers EfficientNet is made of, read top to bottom: convolution with TensorFlow or PyTorch
+padding, conv-BN-activation, squeeze-and-excitation, stochastic depth, and the three block kinds
+(MBConv, MobileNetV1's separable layer, ResNet's bottleneck).
 
-Read top to bottom: convolution with padding, conv-BN-activation, squeeze-excite, stochastic depth,
-the three block kinds, the network. Every shape comes from `architecture.blocks(spec)`, the same
-walk that `cost` counts, so the analytic parameter count and `sum(p.numel())` cannot drift apart.
+Each block is built from a `rules.architecture.Block`, the record of the same walk that the cost
+model counts, so a block's parameters here and its analytic count cannot disagree.
 """
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .architecture import Block, Network, blocks
-from .cost import check_resolution
-from .families import resolve
+from ..rules.architecture import Block, Network
+
 
 ACTIVATIONS = {"silu": nn.SiLU, "relu6": nn.ReLU6, "relu": nn.ReLU}
 
@@ -139,78 +139,3 @@ class Bottleneck(nn.Module):
 
 
 BLOCK_MODULES = {"mbconv": MBConv, "separable": Separable, "bottleneck": Bottleneck}
-
-
-def check_num_classes(num_classes: int) -> int:
-    """A classifier needs a positive whole number of classes."""
-    if not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}.")
-    return num_classes
-
-
-class EfficientNet(nn.Module):
-    """A network built from any stage table: stem, stages of blocks, head, pooling, dropout, classifier."""
-
-    def __init__(self, spec: Network, num_classes: int = 1000):
-        super().__init__()
-        self.spec, self.num_classes = spec, check_num_classes(num_classes)
-        stem = [ConvBNAct(spec.in_channels, spec.stem_channels, spec.stem_kernel, spec, spec.stem_stride)]
-        if spec.stem_pool:
-            stem.append(nn.MaxPool2d(3, 2, padding=1))
-        self.stem = nn.Sequential(*stem)
-        stages, walk = [], iter(blocks(spec))
-        for stage in spec.stages:
-            stages.append(nn.Sequential(*(BLOCK_MODULES[stage.block](next(walk), spec)
-                                          for _ in range(stage.repeats))))
-        self.stages = nn.Sequential(*stages)
-        self.head = (ConvBNAct(spec.stages[-1].out_channels, spec.head_channels, 1, spec)
-                     if spec.head_channels else nn.Identity())
-        self.dropout = nn.Dropout(spec.dropout)
-        self.classifier = nn.Linear(spec.features, num_classes)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Kaiming-normal (fan-out) convolutions, unit BatchNorm, uniform classifier: the reference init."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                bound = 1.0 / math.sqrt(m.out_features)
-                nn.init.uniform_(m.weight, -bound, bound)
-                nn.init.zeros_(m.bias)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last feature map, before pooling (what class activation maps look at)."""
-        return self.head(self.stages(self.stem(x)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4 or x.shape[1] != self.spec.in_channels:
-            raise ValueError(f"{self.spec.name} expects images shaped (batch, {self.spec.in_channels}, H, W), "
-                             f"got {tuple(x.shape)}.")
-        pooled = torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1)
-        return self.classifier(self.dropout(pooled))
-
-
-def efficientnet(name_or_spec: str | Network = "b0", num_classes: int = 1000, **overrides) -> EfficientNet:
-    """Build a network by name ("b0".."b7", "lite0".."lite4", "small-b0", baselines) or from a table.
-
-    `overrides` replace fields of the table, e.g. `efficientnet("b0", 10, in_channels=1, dropout=0.1)`.
-
-    >>> model = efficientnet("b0")
-    >>> sum(p.numel() for p in model.parameters())
-    5288548
-    """
-    spec = resolve(name_or_spec)
-    if overrides:
-        unknown = sorted(set(overrides) - set(spec.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"unknown field(s) {unknown} for a Network; valid fields: "
-                             f"{', '.join(spec.__dataclass_fields__)}.")
-        spec = spec.with_(**overrides)
-    check_resolution(spec, spec.resolution)
-    return EfficientNet(spec, num_classes)

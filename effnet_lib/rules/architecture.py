@@ -134,6 +134,13 @@ def output_size(size: int, stride: int) -> int:
     return math.ceil(size / stride)
 
 
+def check_resolution(spec: Network, resolution: int) -> None:
+    """Refuse an input smaller than the network's total stride: its last map would be mostly padding."""
+    if not isinstance(resolution, int) or resolution < spec.total_stride:
+        raise ValueError(f"resolution {resolution!r} is too small for {spec.name}: its strides shrink the "
+                         f"image {spec.total_stride}-fold, so give at least {spec.total_stride} px.")
+
+
 @dataclass(frozen=True)
 class Block:
     """One concrete layer of the network, with everything needed to build or count it."""

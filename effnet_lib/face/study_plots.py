@@ -1,6 +1,6 @@
 """Figures 3, 4 and 8 of the paper from the scaling study's results, with the spread over seeds.
 
-Everything here takes the plain dicts that :func:`effnet_lib.experiments.load_results` returns
+Everything here takes the plain dicts that :func:`effnet_lib.learn.experiments.load_results` returns
 (one per trained run) and never a model, so a CPU-only reader can plot a study made on a GPU.
 
 * :func:`summarize` groups runs by network and gives mean, min and max accuracy over seeds.
@@ -33,8 +33,8 @@ def summarize(results: Sequence[Mapping], accuracy: str = "final_accuracy") -> l
     baseline and a Figure 4 grid point appears once, as the baseline.
     """
     if not results:
-        raise ValueError("no results to summarize: run the study first (python -m effnet_lib.experiments) "
-                         "or load the stored ones with effnet_lib.experiments.load_results().")
+        raise ValueError("no results to summarize: run the study first (python -m effnet_lib.learn.experiments) "
+                         "or load the stored ones with effnet_lib.learn.experiments.load_results().")
     groups: dict[str, list[Mapping]] = {}
     for r in results:
         groups.setdefault(r["variant"]["key"], []).append(r)

@@ -10,11 +10,8 @@ Three data sets, one shape of answer (an :class:`ImageData` of uint8 tensors):
 * **tiny**: a few hundred generated 16 x 16 images whose class is a visible texture, so tests
   can train a model in seconds and still see it learn.
 
-The images stay as uint8 tensors, on the GPU when there is one. :class:`Batches` cuts them into
-shuffled batches and does the rest there: crop and flip augmentation at the native size,
-resizing to the network's resolution (the *resolution* dimension of the paper's scaling), and
-normalisation. Doing this on the device instead of in DataLoader worker processes is what keeps
-a small model's GPU busy: a 28 px image is far cheaper to train on than to decode and copy.
+The images stay as uint8 tensors, on the GPU when there is one; :mod:`.batches` cuts them into
+shuffled, augmented batches there.
 """
 
 from __future__ import annotations
@@ -34,7 +31,6 @@ import torch.nn.functional as F
 __all__ = [
     "ImageData",
     "DataNotFoundError",
-    "Batches",
     "COURSE_DATA_DIR",
     "DEBIAN_FASHION_MNIST_DIR",
     "fashion_mnist_locations",
@@ -42,11 +38,10 @@ __all__ = [
     "load_cifar10",
     "tiny_dataset",
     "load_dataset",
-    "prepare_images",
 ]
 
 #: The course's own data folder (``<repository>/data``); downloads land here.
-COURSE_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+COURSE_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 #: Where Debian's ``dataset-fashion-mnist`` package installs the original gzip files.
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -193,13 +188,13 @@ def _fix_commands(dataset: str) -> str:
     return (
         "Fix it with one of these:\n"
         "  Debian / Ubuntu:  sudo apt-get install dataset-fashion-mnist\n"
-        f"  Colab:            !python -m effnet_lib.data {dataset} --download\n"
-        f"  elsewhere:        python -m effnet_lib.data {dataset} --download\n"
+        f"  Colab:            !python -m effnet_lib.learn.datasets {dataset} --download\n"
+        f"  elsewhere:        python -m effnet_lib.learn.datasets {dataset} --download\n"
         f"(the last two need internet and save into {COURSE_DATA_DIR}); or pass download=True."
         if dataset == "fashion-mnist" else
         "Fix it with one of these (both need internet):\n"
-        f"  Colab:            !python -m effnet_lib.data {dataset} --download\n"
-        f"  elsewhere:        python -m effnet_lib.data {dataset} --download\n"
+        f"  Colab:            !python -m effnet_lib.learn.datasets {dataset} --download\n"
+        f"  elsewhere:        python -m effnet_lib.learn.datasets {dataset} --download\n"
         f"(saves into {COURSE_DATA_DIR}); or pass download=True."
     )
 
@@ -355,116 +350,11 @@ def _statistics(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, .
     return tuple(means), tuple(stds)
 
 
-# --------------------------------------------------------------------------- transforms and batches
-
-def prepare_images(images: torch.Tensor, resolution: int, mean: Sequence[float], std: Sequence[float],
-                   augment: bool = False, generator: torch.Generator | None = None,
-                   crop_padding: int | None = None) -> torch.Tensor:
-    """uint8 images (N, C, H, W) -> normalised float images at ``resolution`` x ``resolution``.
-
-    With ``augment``: a random crop (pad by ``crop_padding`` pixels, default 1/8 of the side,
-    then cut the original size back out at a random offset) and a random horizontal flip, both
-    done at the native size on the images' own device. Resizing comes after augmenting, so the
-    same crop means the same fraction of the picture at every resolution. Downsampling is
-    antialiased (otherwise a 16 px copy of a 28 px image aliases instead of blurring).
-    """
-    x = images.float().div_(255)
-    n, c, h, w = x.shape
-    if augment:
-        pad = max(1, h // 8) if crop_padding is None else crop_padding
-        device = x.device
-        shifts = torch.randint(0, 2 * pad + 1, (2, n), generator=generator,
-                               device=generator.device if generator is not None else "cpu").to(device)
-        flips = torch.rand(n, generator=generator,
-                           device=generator.device if generator is not None else "cpu").to(device) < 0.5
-        padded = F.pad(x, (pad, pad, pad, pad))  # zero padding: black borders, as in the usual crop
-        rows = shifts[0][:, None] + torch.arange(h, device=device)  # (N, H)
-        cols = shifts[1][:, None] + torch.arange(w, device=device)  # (N, W)
-        cols = torch.where(flips[:, None], cols.flip(1), cols)      # a flip is a reversed column order
-        x = padded[torch.arange(n, device=device)[:, None, None, None],
-                   torch.arange(c, device=device)[None, :, None, None],
-                   rows[:, None, :, None], cols[:, None, None, :]]
-    if (h, w) != (resolution, resolution):
-        x = F.interpolate(x, size=(resolution, resolution), mode="bilinear",
-                          align_corners=False, antialias=resolution < h)
-    # as_tensor leaves a tensor already on the device alone: Batches passes those, so a GPU
-    # epoch does no host-to-device copy per batch.
-    mean_t = torch.as_tensor(mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
-    std_t = torch.as_tensor(std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
-    return (x - mean_t) / std_t
-
-
-class Batches:
-    """Shuffled batches of one split, prepared on the data's device.
-
-    ``epoch`` and ``seed`` fix the order and the augmentation completely, so epoch 7 of a resumed
-    run sees exactly the batches epoch 7 of an uninterrupted run saw. Under DDP each of
-    ``world_size`` ranks takes every ``world_size``-th batch of the same permutation. Training
-    drops the last incomplete batch (constant shapes: no recompiles, no tiny noisy step);
-    evaluation pads it (``mask`` marks the real images) for the same reason.
-    """
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, resolution: int,
-                 mean: Sequence[float], std: Sequence[float], *, train: bool, augment: bool = False,
-                 seed: int = 0, rank: int = 0, world_size: int = 1):
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
-        self.images, self.labels = images, labels
-        self.batch_size, self.resolution = batch_size, resolution
-        self.mean, self.std = tuple(mean), tuple(std)
-        self.train, self.augment = train, augment and train
-        self.seed, self.rank, self.world_size = seed, rank, world_size
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        n = len(self.labels)
-        if self.train:
-            return (n // self.batch_size) // self.world_size
-        return math.ceil(math.ceil(n / self.batch_size) / self.world_size)
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        device = self.images.device
-        n = len(self.labels)
-        if self.train:
-            order_gen = torch.Generator().manual_seed(_mix(self.seed, self.epoch))
-            order = torch.randperm(n, generator=order_gen).to(device)
-        else:
-            order = torch.arange(n, device=device)
-        # Augmentation differs between ranks (they see different images anyway) but is fixed by
-        # (seed, epoch, rank); the generator lives on the data's device so no copies are needed.
-        augment_gen = torch.Generator(device=device).manual_seed(_mix(self.seed, self.epoch, self.rank, 1))
-        mean = torch.tensor(self.mean, device=device)
-        std = torch.tensor(self.std, device=device)
-        total = (n // self.batch_size) if self.train else math.ceil(n / self.batch_size)
-        for b in range(self.rank, total - (total % self.world_size if self.train else 0), self.world_size):
-            index = order[b * self.batch_size:(b + 1) * self.batch_size]
-            mask = torch.ones(len(index), dtype=torch.bool, device=device)
-            if len(index) < self.batch_size:  # evaluation only: pad with copies of the first image
-                fill = self.batch_size - len(index)
-                index = torch.cat([index, index[:1].expand(fill)])
-                mask = torch.cat([mask, torch.zeros(fill, dtype=torch.bool, device=device)])
-            x = prepare_images(self.images[index], self.resolution, mean, std,
-                               augment=self.augment, generator=augment_gen)
-            yield x, self.labels[index], mask
-
-
-def _mix(*numbers: int) -> int:
-    """A seed from several integers, different for each combination (a small integer hash)."""
-    h = 0x9E3779B97F4A7C15
-    for v in numbers:
-        h = ((h ^ (int(v) + 0x632BE59BD9B4E019)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-        h ^= h >> 31
-    return h & 0x7FFFFFFFFFFFFFFF
-
-
 # --------------------------------------------------------------------------- command line
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m effnet_lib.data",
+        prog="python -m effnet_lib.learn.datasets",
         description="Check that a data set is on this machine, or download it into the course's data/ folder.")
     parser.add_argument("dataset", choices=[d for d in DATASETS if d != "tiny"])
     parser.add_argument("--download", action="store_true", help="download it if it is missing (needs internet)")

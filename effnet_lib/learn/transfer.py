@@ -6,7 +6,7 @@ Fashion-MNIST's 10 classes, its grey images are copied into the three colour cha
 and it is trained next to the *same* network started from random weights, with the same recipe,
 data and seed, so that the only difference between the two curves is where the weights started.
 
-Training itself is `effnet_lib.train.train`; this module only prepares the two models and data.
+Training itself is `effnet_lib.learn.train.train`; this module only prepares the two models and data.
 """
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 from torch import nn
 
-from .data import ImageData, load_dataset
-from .model import EfficientNet, check_num_classes, efficientnet
+from .datasets import ImageData, load_dataset
+from ..model.network import EfficientNet, check_num_classes, efficientnet
 from .train import History, Recipe, recipe as make_recipe, train
-from .weights import LITE0_MEAN, LITE0_STD, lite0_pretrained
+from ..model.weights import LITE0_MEAN, LITE0_STD, lite0_pretrained
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .architecture import Block, Network, blocks, output_size
+from .architecture import Block, Network, blocks, check_resolution, output_size
 from .families import resolve
 from .scaling import compound, scale
 
@@ -52,13 +52,6 @@ def _block(b: Block) -> tuple[int, int]:
         if b.stride != 1 or b.in_channels != b.out_channels:
             parts.append(_conv(b.in_channels, b.out_channels, 1, b.out_size))
     return sum(p for p, _ in parts), sum(m for _, m in parts)
-
-
-def check_resolution(spec: Network, resolution: int) -> None:
-    """Refuse an input smaller than the network's total stride: its last map would be mostly padding."""
-    if not isinstance(resolution, int) or resolution < spec.total_stride:
-        raise ValueError(f"resolution {resolution!r} is too small for {spec.name}: its strides shrink the "
-                         f"image {spec.total_stride}-fold, so give at least {spec.total_stride} px.")
 
 
 def cost(name_or_spec: str | Network, resolution: int | None = None, num_classes: int = 1000) -> Cost:

@@ -1,11 +1,11 @@
-"""Print the course's comparison tables from the command line: `python -m effnet_lib.report table2`."""
+"""Print the course's comparison tables from the command line: `python -m effnet_lib.face.report table2`."""
 from __future__ import annotations
 
 import argparse
 
-from .cost import cost
-from .families import EFFICIENTNET, network
-from .paper import TABLE_2, VERSION
+from ..rules.cost import cost
+from ..rules.families import EFFICIENTNET, network
+from ..rules.paper import TABLE_2, VERSION
 
 
 def table2_rows() -> list[dict]:

@@ -13,7 +13,7 @@ module plans that experiment on a small baseline, runs it, and writes one JSON f
   budget is spent; each run checkpoints every epoch. Call it again (or rerun the command) and it
   continues, so the study survives interruptions and 10-minute job limits.
 
-    python -m effnet_lib.experiments --study gpu --budget-minutes 9     # repeat until it says done
+    python -m effnet_lib.learn.experiments --study gpu --budget-minutes 9     # repeat until it says done
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from typing import Iterable, Sequence
 
 import torch
 
-from .architecture import SMALL_B0, Network
-from .cost import cost
-from .data import COURSE_DATA_DIR, load_dataset
-from .scaling import compound, scale
+from ..rules.architecture import SMALL_B0, Network
+from ..rules.cost import cost
+from .datasets import COURSE_DATA_DIR, load_dataset
+from ..rules.scaling import compound, scale
 
 __all__ = ["Variant", "Study", "STUDIES", "match_flops", "plan", "run_variant", "run_study",
            "load_results", "hardware", "RESULTS_DIR"]
@@ -176,7 +176,7 @@ def hardware(device: torch.device | str | None = None) -> dict:
 
 def _library_version() -> str:
     try:
-        from . import __version__
+        from .. import __version__
         return __version__
     except ImportError:
         from importlib.metadata import version
@@ -190,7 +190,7 @@ def _result_path(out_dir: Path, variant: Variant, seed: int) -> Path:
 def run_variant(study: Study, variant: Variant, seed: int, data=None, out_dir: str | os.PathLike | None = None,
                 device: str | None = None, progress: bool = True) -> dict:
     """Train one variant with one seed; write and return its result (resuming a checkpoint if any)."""
-    from .model import efficientnet
+    from ..model.network import efficientnet
     from .train import recipe, train
 
     out_dir = Path(out_dir) if out_dir is not None else RESULTS_DIR / study.name
@@ -311,7 +311,7 @@ STUDIES: dict[str, Study] = {
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m effnet_lib.experiments",
+    p = argparse.ArgumentParser(prog="python -m effnet_lib.learn.experiments",
                                 description="Run (or continue) the scaling study; results go to data/results/<study>/.")
     p.add_argument("--study", default="gpu", choices=list(STUDIES))
     p.add_argument("--out", default=None, help="results folder (default: data/results/<study>)")

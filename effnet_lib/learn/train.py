@@ -10,7 +10,7 @@ What it does, and why:
   ImageNet; on a few epochs of small images ``"short"`` (AdamW, a one-cycle schedule, label
   smoothing, crop-and-flip) gets much further. Both are plain data (:class:`Recipe`).
 * **Fast where there is a GPU.** bf16 autocast and channels-last memory on CUDA; the data set
-  lives on the GPU and is augmented there (:class:`effnet_lib.data.Batches`); losses and
+  lives on the GPU and is augmented there (:class:`effnet_lib.learn.datasets.Batches`); losses and
   accuracies are summed on the device and read back once per epoch, not once per step.
   Float32 on the CPU, where bf16 is slower and less exact.
 * **Checkpoints that survive.** Written every epoch to a temporary file, then renamed over the
@@ -40,7 +40,8 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import Batches, ImageData, _mix, load_dataset
+from .batches import Batches, _mix
+from .datasets import ImageData, load_dataset
 
 __all__ = ["Recipe", "RECIPES", "recipe", "learning_rate", "History", "CheckpointError",
            "train", "evaluate", "load_checkpoint", "main"]
@@ -217,7 +218,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
             "afresh, or pass another checkpoint path.") from error
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(
-            f"{path} was not written by effnet_lib.train (format {CHECKPOINT_FORMAT!r} expected). "
+            f"{path} was not written by effnet_lib.learn.train (format {CHECKPOINT_FORMAT!r} expected). "
             "It was left untouched; pass another checkpoint path.")
     return state
 
@@ -477,9 +478,9 @@ def _device_name(device: torch.device) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m effnet_lib.train",
+        prog="python -m effnet_lib.learn.train",
         description="Train an EfficientNet variant on Fashion-MNIST, CIFAR-10 or the tiny test set. "
-                    "Runs under torchrun for DDP: torchrun --nproc_per_node=N -m effnet_lib.train ...")
+                    "Runs under torchrun for DDP: torchrun --nproc_per_node=N -m effnet_lib.learn.train ...")
     p.add_argument("--model", default="small-b0", help="a network name: small-b0 (default), b0..b7, lite0..lite4")
     p.add_argument("--depth", type=float, default=1.0, help="depth multiplier d")
     p.add_argument("--width", type=float, default=1.0, help="width multiplier w")
@@ -505,9 +506,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> tuple[nn.Module, History]:
     """The command line; returns the trained model and history (handy under torchrun in tests)."""
-    from .model import efficientnet
-    from .families import resolve
-    from .scaling import scale
+    from ..model.network import efficientnet
+    from ..rules.families import resolve
+    from ..rules.scaling import scale
 
     args = _parser().parse_args(argv)
     try:

@@ -17,11 +17,11 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .architecture import B0, Network
-from .cost import Cost, cost, phi_for_budget
-from .families import EFFICIENTNET, network
-from .paper import TABLE_2
-from .scaling import Multipliers, compound, flops_growth, scale
+from ..rules.architecture import B0, Network
+from ..rules.cost import Cost, cost, phi_for_budget
+from ..rules.families import EFFICIENTNET, network
+from ..rules.paper import TABLE_2
+from ..rules.scaling import Multipliers, compound, flops_growth, scale
 
 PHI_MAX = 7.0          # B7; the slider stops here
 PAPER_COEFFICIENTS = dict(alpha=1.2, beta=1.1, gamma=1.15)   # Section 3.3, step 1

@@ -35,10 +35,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import prepare_images
-from .model import EfficientNet, efficientnet
-from .scaling import scale
-from .families import resolve
+from ..model.inputs import prepare_images
+from ..model.network import EfficientNet, efficientnet
+from ..rules.scaling import scale
+from ..rules.families import resolve
 
 CAM_MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "cam_models"
 STRATEGIES = ("baseline", "depth", "width", "resolution", "compound")

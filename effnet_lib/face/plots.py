@@ -286,7 +286,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence]) -> Table:
 
 
 def study_sweeps(results: Sequence[Mapping], accuracy: str = "final_accuracy") -> dict:
-    """Results of the scaling study (`effnet_lib.experiments.load_results()`) as Figure 3 sweeps.
+    """Results of the scaling study (`effnet_lib.learn.experiments.load_results()`) as Figure 3 sweeps.
 
     Keeps the baseline and the single-dimension runs, averages `accuracy` over seeds, and returns
     {"width" | "depth" | "resolution": {"multiplier", "multiply_adds", "accuracy", "seeds"}}, sorted by

@@ -84,7 +84,7 @@ def scale(spec: Network, depth: float = 1.0, width: float = 1.0,
     A Lite table (`scale_stem_head=False`, `scale_end_stages=False`) keeps its stem, head and the
     repeats of its first and last stages, as the EfficientNet-Lite reference does.
 
-    >>> from effnet_lib.architecture import B0
+    >>> from effnet_lib.rules.architecture import B0
     >>> b3_like = scale(B0, depth=1.4, width=1.2)
     >>> b3_like.stem_channels, b3_like.stages[-1].channels, b3_like.stages[1].repeats
     (40, 384, 3)

@@ -12,8 +12,8 @@ from typing import Callable, Mapping, NamedTuple
 import torch
 from torch import nn
 
-from .families import EFFICIENTNET, network
-from .model import EfficientNet, efficientnet
+from ..rules.families import EFFICIENTNET, network
+from .network import EfficientNet, efficientnet
 
 
 def load_checked(model: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = "checkpoint") -> nn.Module:
