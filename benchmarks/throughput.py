@@ -121,10 +121,10 @@ def main(argv=None) -> list[dict]:
                          "train_images_per_s": train, "inference_images_per_s": infer})
         # The small-image baseline at the size the study trains it: 24 px, one channel, 10 classes.
         small_batch = 512 if cuda else 32
-        train, infer = measure(lambda: en.efficientnet("small-b0", 10), small_batch, en.SMALL_B0.resolution,
+        train, infer = measure(lambda: en.efficientnet("small-b0", 10), small_batch, en.SMALL_B0.image_size,
                                en.SMALL_B0.in_channels, device, mode == "compile", steps, warmup)
         rows.append({"model": "effnet_lib small-b0", "mode": mode, "batch": small_batch,
-                     "resolution": en.SMALL_B0.resolution, "train_images_per_s": train,
+                     "resolution": en.SMALL_B0.image_size, "train_images_per_s": train,
                      "inference_images_per_s": infer})
 
     print(f"\n{'model':<30} {'mode':<8} {'train img/s':>12} {'ratio':>6} {'infer img/s':>12} {'ratio':>6}")

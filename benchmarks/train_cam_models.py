@@ -125,13 +125,13 @@ def main() -> None:
         # Measure the accuracy of the weights as stored (float16), not of the float32 ones.
         model.load_state_dict({k: v.float() if v.is_floating_point() else v
                                for k, v in float16_state(model).items()})
-        rounded = evaluate(model, data, spec.resolution)
+        rounded = evaluate(model, data, spec.image_size)
         c = cost(spec, num_classes=10)
         record = {
             "strategy": strategy, "seed": args.seed,
             "multipliers": {"depth": d, "width": w, "resolution": res},
             "spec": {"base": "small-b0", "depth": BASE_DEPTH * d, "width": BASE_WIDTH * w, "resolution": res},
-            "resolution_px": spec.resolution, "repeats": [s.repeats for s in spec.stages],
+            "resolution_px": spec.image_size, "repeats": [s.repeats for s in spec.stages],
             "channels": [s.channels for s in spec.stages], "head_channels": spec.head_channels,
             "num_classes": data.num_classes, "classes": list(data.classes),
             "mean": list(data.mean), "std": list(data.std),
@@ -148,7 +148,7 @@ def main() -> None:
         }
         save_cam_model(model, record, args.out)
         print(f"{strategy:>10} seed {args.seed}: {c.multiply_adds / 1e6:.2f}M multiply-adds, "
-              f"{c.parameters / 1e3:.0f}k parameters, {spec.resolution} px, "
+              f"{c.parameters / 1e3:.0f}k parameters, {spec.image_size} px, "
               f"test accuracy {rounded['test_accuracy']:.3f}, {seconds:.0f} s", flush=True)
 
 

@@ -102,10 +102,10 @@ def block_multiply_adds(block):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": false, "grade_id": "network_helper", "locked": true, "schema_version": 3, "solution": false, "checksum": "89c052f810f8c0874a50b6be6d5cfc08", "cell_type": "code"} deletable=false editable=false
+# %% nbgrader={"grade": false, "grade_id": "network_helper", "locked": true, "schema_version": 3, "solution": false, "checksum": "abc9fb34f938e727379305a45f4a6255", "cell_type": "code"} deletable=false editable=false
 def network_multiply_adds(spec, classes=1000):
     """Stem + every block (your function) + head + classifier."""
-    stem_size = -(-spec.resolution // spec.stem_stride)
+    stem_size = -(-spec.image_size // spec.stem_stride)
     total = conv_multiply_adds(spec.in_channels, spec.stem_channels, spec.stem_kernel, stem_size)
     every = list(blocks(spec))
     total += sum(block_multiply_adds(b) for b in every)

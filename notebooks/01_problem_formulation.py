@@ -101,8 +101,8 @@ print(en.B0)
 # $H$ and $W$. Multiplying the strides gives the network's total reduction.
 
 # %%
-print(f"total stride: {en.B0.total_stride} (a {en.B0.resolution} px image leaves the last stage as "
-      f"{math.ceil(en.B0.resolution / en.B0.total_stride)} x {math.ceil(en.B0.resolution / en.B0.total_stride)})")
+print(f"total stride: {en.B0.total_stride} (a {en.B0.image_size} px image leaves the last stage as "
+      f"{math.ceil(en.B0.image_size / en.B0.total_stride)} x {math.ceil(en.B0.image_size / en.B0.total_stride)})")
 print(f"layers (MBConv blocks) in all stages: sum of L_i = {en.B0.num_blocks}")
 
 # %% [markdown]

@@ -92,7 +92,7 @@ plt.show()
 
 b0 = en.cost(en.B0)
 plots.table(["network", "resolution", "layers", "parameters", "multiply-adds", "x B0"],
-            [(title, f"{spec.resolution} px", spec.num_blocks, f"{en.cost(spec).parameters:,}",
+            [(title, f"{spec.image_size} px", spec.num_blocks, f"{en.cost(spec).parameters:,}",
               f"{en.cost(spec).multiply_adds:,}", f"{en.cost(spec).multiply_adds / b0.multiply_adds:.2f}")
              for title, spec in networks.items()])
 
@@ -112,7 +112,7 @@ for dimension, multipliers in paper.FIGURE_3.items():
     costs = [en.cost(spec) for spec in specs]
     sweeps[dimension] = {"multiplier": list(multipliers), "multiply_adds": [c.multiply_adds for c in costs]}
     for m, spec, c in zip(multipliers, specs, costs):
-        rows.append((f"{dimension[0]} = {m:g}", f"{spec.resolution} px", spec.num_blocks, f"{c.parameters:,}",
+        rows.append((f"{dimension[0]} = {m:g}", f"{spec.image_size} px", spec.num_blocks, f"{c.parameters:,}",
                      f"{c.multiply_adds / 1e9:.2f} B", f"{c.multiply_adds / b0.multiply_adds:.1f}"))
 plots.table(["network", "resolution", "layers", "parameters", "multiply-adds", "x B0"], rows)
 
@@ -144,7 +144,7 @@ budget_rows = []
 for dimension in ("width", "depth", "resolution"):
     m = largest_within(dimension, TARGET)
     spec = en.scale(en.B0, **{dimension: m})
-    budget_rows.append((dimension, f"{m:.2f}", f"{spec.resolution} px", spec.num_blocks,
+    budget_rows.append((dimension, f"{m:.2f}", f"{spec.image_size} px", spec.num_blocks,
                         f"{en.cost(spec).multiply_adds / b0.multiply_adds:.2f}"))
 plots.table([f"knob (budget {TARGET:g} x B0)", "multiplier", "resolution", "layers", "x B0"], budget_rows)
 

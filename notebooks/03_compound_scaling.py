@@ -101,7 +101,7 @@ for phi in range(8):
     spec = en.scale(en.B0, *en.compound(phi))
     real = en.cost(spec).multiply_adds / b0.multiply_adds
     d, w, r = en.compound(phi)
-    rows.append((phi, f"{d:.2f}", f"{w:.2f}", f"{r:.2f} ({spec.resolution} px)", f"{en.flops_growth() ** phi:.1f}",
+    rows.append((phi, f"{d:.2f}", f"{w:.2f}", f"{r:.2f} ({spec.image_size} px)", f"{en.flops_growth() ** phi:.1f}",
                  f"{2 ** phi}", f"{real:.1f}"))
 plots.table(["phi", "d", "w", "r", "promised 1.92^phi", "2^phi", "real (library)"], rows)
 
@@ -133,7 +133,7 @@ torchvision = {f"b{k}": torchvision_meta(k) for k in range(8)}
 rows = []
 for name, published in paper.TABLE_2.items():
     ours, tv = en.cost(name), torchvision[name]
-    rows.append((name.upper(), en.network(name).resolution, f"{ours.parameters / 1e6:.2f}M",
+    rows.append((name.upper(), en.network(name).image_size, f"{ours.parameters / 1e6:.2f}M",
                  f"{published.parameters_millions:g}M", f"{tv['parameters'] / 1e6:.2f}M",
                  f"{ours.multiply_adds / 1e9:.3f}B", f"{published.flops_billions:g}B",
                  f"{tv['multiply_adds'] / 1e9:.3f}B", f"{published.top1:g}%", f"{tv['top1']:.1f}%"))
@@ -160,9 +160,9 @@ print(f"2. FLOPS: the library is within {abs(gaps[worst]):.1%} of the paper (wor
 
 mismatch = [n for n in paper.TABLE_2 if abs(en.cost(n).multiply_adds - torchvision[n]["multiply_adds"]) > 1e6]
 for n in mismatch:
-    at_crop = en.cost(n, resolution=torchvision[n]["crop"]).multiply_adds
+    at_crop = en.cost(n, image_size=torchvision[n]["crop"]).multiply_adds
     print(f"3. torchvision's FLOPS for {n.upper()} ({torchvision[n]['multiply_adds'] / 1e9:.3f}B) differ from ours at "
-          f"{en.network(n).resolution} px, but torchvision evaluates {n.upper()} at {torchvision[n]['crop']} px, "
+          f"{en.network(n).image_size} px, but torchvision evaluates {n.upper()} at {torchvision[n]['crop']} px, "
           f"and there the library gives {at_crop / 1e9:.3f}B.")
 
 deltas = {n: torchvision[n]["top1"] - p.top1 for n, p in paper.TABLE_2.items()}
@@ -192,7 +192,7 @@ for k, (name, c) in enumerate(en.EFFICIENTNET.items()):
     d, w, r = en.compound(k)
     rule = en.scale(en.B0, d, w, r)
     rule_flops, published_flops = en.cost(rule).multiply_adds, en.cost(name).multiply_adds
-    rows.append((name.upper(), f"{d:.2f} / {c.depth:g}", f"{w:.2f} / {c.width:g}", f"{rule.resolution} / {c.resolution}",
+    rows.append((name.upper(), f"{d:.2f} / {c.depth:g}", f"{w:.2f} / {c.width:g}", f"{rule.image_size} / {c.image_size}",
                  f"{en.cost(rule).parameters / 1e6:.1f}M / {en.cost(name).parameters / 1e6:.1f}M",
                  f"{rule_flops / 1e9:.2f}B / {published_flops / 1e9:.2f}B", f"{published_flops / rule_flops - 1:+.0%}"))
 plots.table(["phi = k", "depth: rule / published", "width: rule / published", "px: rule / published",
@@ -238,7 +238,7 @@ for budget in BUDGETS:
     spec = en.scale(en.B0, *en.compound(phi))
     c = en.cost(spec)
     fitting = [n for n in en.EFFICIENTNET if en.cost(n).multiply_adds <= budget]
-    rows.append((f"{budget / 1e9:g}B", f"{phi:.2f}", f"{spec.resolution} px", spec.num_blocks, f"{c.parameters:,}",
+    rows.append((f"{budget / 1e9:g}B", f"{phi:.2f}", f"{spec.image_size} px", spec.num_blocks, f"{c.parameters:,}",
                  f"{c.multiply_adds:,}", fitting[-1].upper() if fitting else "none"))
 plots.table(["budget", "phi", "resolution", "layers", "parameters", "multiply-adds", "largest published that fits"],
             rows)
@@ -259,11 +259,11 @@ for c in candidates:
     spec = en.scale(en.B0, c.alpha, c.beta, c.gamma)
     costed.append(dict(alpha=c.alpha, beta=c.beta, gamma=c.gamma, growth=c.growth,
                        ratio=en.cost(spec).multiply_adds / b0.multiply_adds,
-                       parameters=en.cost(spec).parameters, resolution=spec.resolution))
+                       parameters=en.cost(spec).parameters, resolution=spec.image_size))
 spec = en.scale(en.B0, *en.compound(1))
 chosen = dict(alpha=1.2, beta=1.1, gamma=1.15, growth=en.flops_growth(),
               ratio=en.cost(spec).multiply_adds / b0.multiply_adds, parameters=en.cost(spec).parameters,
-              resolution=spec.resolution)
+              resolution=spec.image_size)
 networks = {(c["parameters"], c["ratio"], c["resolution"]) for c in costed}
 print(f"{len(costed)} candidates, but only {len(networks)} different networks once channels, layers and pixels "
       f"are rounded;\ntheir real multiply-adds at phi = 1 are "

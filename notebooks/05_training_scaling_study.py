@@ -188,7 +188,7 @@ for variant, seed in experiments.plan(gpu_study):
         continue
     scaled = variant.spec(gpu_study.base)
     c = en.cost(scaled, num_classes=10)
-    rows.append((variant.strategy, f"{variant.depth:.2f}", f"{variant.width:.2f}", f"{scaled.resolution} px",
+    rows.append((variant.strategy, f"{variant.depth:.2f}", f"{variant.width:.2f}", f"{scaled.image_size} px",
                  f"{c.multiply_adds / en.cost(gpu_study.base, num_classes=10).multiply_adds:.2f}x",
                  f"{c.parameters:,}"))
 plots.table(["strategy", "d", "w", "r", "multiply-adds vs baseline", "parameters"], rows)

@@ -141,7 +141,7 @@ print("Table 3 of", paper.VERSION)
 def library_row(row: dict) -> dict:
     spec = en.scale(en.network(row["network"]), row["depth"], row["width"], row["resolution"])
     ours = en.cost(spec).multiply_adds / 1e9
-    return {**row, "pixels": spec.resolution, "blocks": spec.num_blocks, "library_flops": ours,
+    return {**row, "pixels": spec.image_size, "blocks": spec.num_blocks, "library_flops": ours,
             "difference": ours / row["flops_billions"] - 1}
 
 
@@ -208,7 +208,7 @@ for name in ("mobilenet-v1", "mobilenet-v2", "resnet-50"):
 for name in ("mobilenet-v1", "mobilenet-v2", "resnet-50"):
     printed = next(r for r in table3 if r["network"] == name and r["scaling"].startswith("compound"))
     base = en.scale(en.network(name), 1.4, 1.2)
-    at = {px: en.cost(base.with_(resolution=px)).multiply_adds / 1e9 for px in (288, 291)}
+    at = {px: en.cost(base.with_(image_size=px)).multiply_adds / 1e9 for px in (288, 291)}
     print(f"{name:13} 288 px: {at[288]:.2f}B   291 px: {at[291]:.2f}B   paper: {printed['flops_billions']:g}B")
 
 # %% [markdown]
@@ -233,7 +233,7 @@ for name in ("mobilenet-v1", "mobilenet-v2", "resnet-50"):
 SMALL_V2 = en.scale(en.MOBILENET_V2.with_(
     stem_stride=1, in_channels=1, dropout=0.1,
     stages=tuple(replace(s, stride=1) if i == 2 else s for i, s in enumerate(en.MOBILENET_V2.stages))),
-    width=0.35).with_(name="small-mobilenet-v2", resolution=16, width=1.0)
+    width=0.35).with_(name="small-mobilenet-v2", image_size=16, width=1.0)
 print(SMALL_V2)
 
 # %% [markdown]
@@ -255,7 +255,7 @@ base_cost = en.cost(SMALL_V2, num_classes=10).multiply_adds
 for label, (d, w, r) in {**SCALINGS, "paper's triple (1.4, 1.2, 1.3)": (1.4, 1.2, 1.3)}.items():
     spec = en.scale(SMALL_V2, d, w, r)
     c = en.cost(spec, num_classes=10)
-    print(f"{label:32} {spec.resolution:3} px  {c.multiply_adds / 1e6:5.1f}M multiply-adds "
+    print(f"{label:32} {spec.image_size:3} px  {c.multiply_adds / 1e6:5.1f}M multiply-adds "
           f"({c.multiply_adds / base_cost:.1f}x)  {c.parameters:>9,} parameters")
 
 # %% [markdown]
@@ -286,7 +286,7 @@ def train_small_table3() -> dict:
         history = train(model, data, recipe("short", epochs=EPOCHS, batch_size=BATCH, lr=LR),
                         seed=SEED, device=DEVICE, progress=not SMOKE)
         c = en.cost(spec, num_classes=10)
-        rows.append(dict(scaling=label, depth=d, width=w, resolution_multiplier=r, resolution=spec.resolution,
+        rows.append(dict(scaling=label, depth=d, width=w, resolution_multiplier=r, resolution=spec.image_size,
                          multiply_adds=c.multiply_adds, parameters=c.parameters,
                          test_accuracy=history.final_accuracy, history=history.to_dict()))
     return dict(network=SMALL_V2.name, dataset=data.name, train_images=TRAIN_IMAGES, test_images=TEST_IMAGES,

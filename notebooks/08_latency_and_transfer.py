@@ -124,7 +124,7 @@ print(f"ResNet-152: {en.cost(RESNET_152).parameters / 1e6:.1f}M parameters, "
 
 # %%
 MODELS = {"b0": "b0", "b1": "b1", "b2": "b2", "b3": "b3", "resnet-50": en.RESNET_50, "resnet-152": RESNET_152}
-timings = latency.compare(MODELS, resolution=RESOLUTION, runs=RUNS, warmup=WARMUP, threads=THREADS,
+timings = latency.compare(MODELS, image_size=RESOLUTION, runs=RUNS, warmup=WARMUP, threads=THREADS,
                           device=LATENCY_DEVICE)
 print("measured on:", timings[0].machine, f"({timings[0].threads} thread(s))" if timings[0].threads else "")
 for t in timings:
@@ -134,7 +134,7 @@ for t in timings:
 lines = ["| network | input | multiply-adds | mean latency | spread (s) | runs | ms per GFLOP |",
          "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
 for t in timings:
-    lines.append(f"| {t.name} | {t.resolution} px | {t.multiply_adds / 1e9:.2f}B | {t.mean * 1e3:.1f} ms "
+    lines.append(f"| {t.name} | {t.image_size} px | {t.multiply_adds / 1e9:.2f}B | {t.mean * 1e3:.1f} ms "
                  f"| {t.std * 1e3:.1f} ms | {t.runs} | {t.mean * 1e3 / (t.multiply_adds / 1e9):.0f} |")
 display(Markdown("\n".join(lines)))
 
@@ -223,7 +223,7 @@ for arm, accuracy in curves.items():
     ax.plot(range(1, len(accuracy) + 1), [100 * a for a in accuracy], marker="o",
             label=f"Lite0 {'ImageNet-pretrained' if arm == 'pretrained' else 'from random weights'}")
 ax.set(xlabel="epoch", ylabel="test accuracy (%)",
-       title=f"Transfer (Section 5.3) in miniature: {data.name}, {TRANSFER.resolution} px")
+       title=f"Transfer (Section 5.3) in miniature: {data.name}, {TRANSFER.image_size} px")
 ax.set_xticks(range(1, TRANSFER.epochs + 1))
 ax.legend()
 note = ("smoke mode: a few steps, the numbers mean nothing" if SMOKE else

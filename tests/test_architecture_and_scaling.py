@@ -1,5 +1,7 @@
 """Table 1 as data and the scaling rules of Section 3 (Eq. 2 and Eq. 3)."""
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -13,7 +15,7 @@ def test_b0_table_matches_table_1():
                 ("MBConv6, k5x5", 56, 40, 2), ("MBConv6, k3x3", 28, 80, 3), ("MBConv6, k5x5", 14, 112, 3),
                 ("MBConv6, k5x5", 14, 192, 4), ("MBConv6, k3x3", 7, 320, 1),
                 ("Conv1x1 & Pooling & FC", 7, 1280, 1)]
-    rows = [(r["operator"], r["resolution"], r["channels"], r["layers"]) for r in en.B0.rows()]
+    rows = [(r["operator"], r["image_size"], r["channels"], r["layers"]) for r in en.B0.rows()]
     assert rows == expected
     assert "MBConv6, k5x5" in str(en.B0) and "<table>" in en.B0._repr_html_()
 
@@ -54,15 +56,43 @@ def test_alpha_beta2_gamma2_is_about_2():
 
 def test_published_b1_is_not_the_compound_rule():
     rule = en.scale(en.B0, *en.compound(1))
-    assert rule.resolution == 258 and en.network("b1").resolution == 240
+    assert rule.image_size == 258 and en.network("b1").image_size == 240
     assert en.network("b1").width == 1.0 and rule.width == pytest.approx(1.1)
 
 
 def test_scale_is_pure_and_builds_no_module():
-    before = en.B0
-    scaled = en.scale(en.B0, depth=2.0, width=1.5, resolution=1.3)
-    assert en.B0 == before and scaled is not en.B0
-    assert scaled.resolution == 291 and scaled.stages[1].repeats == 4 and scaled.stem_channels == 48
+    # A fresh interpreter: B0 is unchanged by scaling, and torch (so any nn.Module) was never imported.
+    script = ("import copy, sys, effnet_lib as en\n"
+              "before = copy.deepcopy(en.B0)\n"
+              "scaled = en.scale(en.B0, depth=2.0, width=1.5, resolution=1.3)\n"
+              "print(en.B0 == before, scaled.image_size, scaled.stages[1].repeats, scaled.stem_channels,\n"
+              "      'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "291", "4", "48", "False"]
+
+
+def test_every_block_kind_is_one_registry_entry_with_a_module():
+    from effnet_lib.model.layers import BLOCK_MODULES
+    from effnet_lib.rules.blocks import KINDS
+    assert set(KINDS) == set(BLOCK_MODULES) == {"mbconv", "separable", "bottleneck"}
+
+
+def test_unknown_block_kind_is_refused_where_the_table_is_made():
+    with pytest.raises(ValueError, match="unknown block kind 'fused'.*mbconv, separable, bottleneck"):
+        en.Stage("fused", 3, 1, 4, 24, 2)
+
+
+def test_every_table_states_output_channels_in_the_same_column():
+    # ResNet-50's first stage: 256 channels out of 64 inside, as torchvision builds it.
+    first = en.RESNET_50.stages[0]
+    assert first.channels == 256 and next(en.blocks(en.RESNET_50)).hidden_channels == 64
+    assert en.scale(en.RESNET_50, width=2).stages[0].channels == 512
+
+
+@pytest.mark.parametrize("field, bad", [("activation", "gelu"), ("padding", "valid")])
+def test_unknown_conventions_are_refused(field, bad):
+    with pytest.raises(ValueError, match=field):
+        en.B0.with_(**{field: bad})
 
 
 def test_lite_keeps_stem_head_and_end_stages():

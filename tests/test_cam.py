@@ -20,9 +20,9 @@ from effnet_lib.rules.cost import cost
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "cam_models"
 
 
-def tiny_net(channels: int = 1, resolution: int = 16, num_classes: int = 4) -> effnet_lib.EfficientNet:
+def tiny_net(channels: int = 1, image_size: int = 16, num_classes: int = 4) -> effnet_lib.EfficientNet:
     spec = effnet_lib.scale(effnet_lib.SMALL_B0, depth=0.3, width=0.25).with_(
-        resolution=resolution, in_channels=channels, head_channels=32)
+        image_size=image_size, in_channels=channels, head_channels=32)
     return effnet_lib.efficientnet(spec, num_classes=num_classes).eval()
 
 
@@ -164,7 +164,7 @@ def test_saved_models_load_back_with_their_weights(tmp_path):
     original = effnet_lib.efficientnet(effnet_lib.scale(effnet_lib.SMALL_B0, 0.3, 0.25, 16 / 24), num_classes=10)
     loaded = models[0].model.state_dict()["classifier.weight"]
     assert torch.allclose(loaded, original.state_dict()["classifier.weight"], atol=1e-3)
-    assert models[0].resolution == 16
+    assert models[0].image_size == 16
 
 
 def test_missing_models_say_how_to_make_them(tmp_path):
@@ -254,7 +254,7 @@ def test_shipped_accuracies_are_reproduced():
     except DataNotFoundError:
         pytest.skip("Fashion-MNIST is not installed")
     for m in models:
-        measured = evaluate(m.model, full, m.resolution)["test_accuracy"]
+        measured = evaluate(m.model, full, m.image_size)["test_accuracy"]
         assert measured == pytest.approx(m.accuracy, abs=1e-9), m.strategy
 
 
@@ -263,7 +263,7 @@ def test_gradcam_at_the_head_is_the_class_activation_map_of_zhou_et_al():
     # over the number of positions: Grad-CAM's channel weights are CAM's, up to a constant.
     from dataclasses import replace
     spec = tiny_net().spec
-    spec = spec.with_(resolution=8, stem_stride=1, stages=tuple(replace(s, stride=1) for s in spec.stages))
+    spec = spec.with_(image_size=8, stem_stride=1, stages=tuple(replace(s, stride=1) for s in spec.stages))
     model = effnet_lib.efficientnet(spec, num_classes=4).eval()
     images = torch.randn(2, 1, 8, 8)
     with torch.no_grad():

@@ -76,7 +76,7 @@ def test_debian_package_location_holds_the_real_data_set():
     data = load_fashion_mnist()
     assert len(data.train_labels) == 60_000 and len(data.test_labels) == 10_000
     assert torch.bincount(data.test_labels).tolist() == [1000] * 10  # 1,000 test images per class
-    assert data.native_resolution == 28 and data.channels == 1
+    assert data.native_size == 28 and data.channels == 1
 
 
 def test_unknown_data_set_name_lists_the_choices():

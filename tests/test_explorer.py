@@ -49,7 +49,7 @@ def test_moving_phi_shows_the_library_cost(widget, phi):
     want = _expected(phi)
     assert _cell(widget.table.value, "parameters") == f"{want.parameters:,}"
     assert _cell(widget.table.value, "multiply-adds") == f"{want.multiply_adds:,}"
-    assert _cell(widget.table.value, "resolution (px)") == str(en.scale(en.B0, *en.compound(phi)).resolution)
+    assert _cell(widget.table.value, "resolution (px)") == str(en.scale(en.B0, *en.compound(phi)).image_size)
 
 
 def test_moving_alpha_beta_gamma_changes_the_network(widget):

@@ -51,8 +51,8 @@ def test_warmup_runs_are_not_timed():
 def test_one_image_at_the_networks_own_resolution_in_eval_mode():
     model = Recorder(spec=en.SMALL_B0).train()
     result = latency.measure(model, runs=1, warmup=0)
-    assert model.shapes == [(1, en.SMALL_B0.in_channels, en.SMALL_B0.resolution, en.SMALL_B0.resolution)]
-    assert result.batch_size == 1 and result.resolution == en.SMALL_B0.resolution
+    assert model.shapes == [(1, en.SMALL_B0.in_channels, en.SMALL_B0.image_size, en.SMALL_B0.image_size)]
+    assert result.batch_size == 1 and result.image_size == en.SMALL_B0.image_size
     assert model.training_during_forward is False     # BatchNorm and dropout in inference mode
     assert model.training is True                     # and the caller's mode is given back
 
@@ -64,8 +64,8 @@ def test_mean_is_the_time_a_forward_pass_takes():
 
 
 def test_a_name_is_built_and_costed():
-    result = latency.measure("b0", resolution=32, runs=2, warmup=1)
-    assert result.name == "b0" and result.resolution == 32
+    result = latency.measure("b0", image_size=32, runs=2, warmup=1)
+    assert result.name == "b0" and result.image_size == 32
     assert result.multiply_adds == en.cost("b0", 32).multiply_adds
     assert result.machine and result.threads == 1
 
@@ -97,8 +97,8 @@ def test_bad_settings_say_what_is_wrong(bad, message):
         latency.measure(Recorder(spec=en.SMALL_B0), **bad)
 
 
-def test_unknown_resolution_and_wrong_types_are_refused():
-    with pytest.raises(ValueError, match="resolution"):
+def test_unknown_image_size_and_wrong_types_are_refused():
+    with pytest.raises(ValueError, match="image_size"):
         latency.measure(Recorder(spec=None))
     with pytest.raises(TypeError, match="network name"):
         latency.measure(42)

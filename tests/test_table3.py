@@ -127,7 +127,7 @@ def test_small_table3_results_are_labelled_and_consistent_with_the_library(path)
     for row in result["rows"]:
         spec = en.scale(base, row["depth"], row["width"], row["resolution_multiplier"])
         assert en.cost(spec, num_classes=10).multiply_adds == row["multiply_adds"]
-        assert spec.resolution == row["resolution"]
+        assert spec.image_size == row["resolution"]
         history = row["history"]["epochs"]
         assert len(history) == result["epochs"] and math.isclose(history[-1]["test_accuracy"], row["test_accuracy"])
         assert 0.1 < row["test_accuracy"] <= 1.0   # learnt something: 10 classes, chance is 0.1

@@ -15,7 +15,7 @@ from effnet_lib.learn.train import (CheckpointError, History, learning_rate, loa
                               train)
 
 # A network small enough to train on 16 px tiny images in about a second an epoch.
-TINY = en.scale(en.SMALL_B0, width=0.25, depth=0.25).with_(name="tiny-b0", resolution=16)
+TINY = en.scale(en.SMALL_B0, width=0.25, depth=0.25).with_(name="tiny-b0", image_size=16)
 
 
 def tiny_model(seed=0, spec=TINY):
@@ -177,7 +177,7 @@ def test_command_line_trains_and_writes_history(tmp_path):
     model, history = main(["--data", "tiny", "--width", "0.25", "--depth", "0.25", "--resolution", "0.667",
                            "--epochs", "1", "--batch-size", "32", "--history", str(out), "--no-progress"])
     saved = json.loads(out.read_text())
-    assert saved["resolution"] == 16 and len(saved["epochs"]) == 1
+    assert saved["image_size"] == 16 and len(saved["epochs"]) == 1
     assert saved["epochs"][0]["test_accuracy"] == history.final_accuracy
 
 

@@ -11,7 +11,7 @@ from effnet_lib.learn.train import History
 
 @pytest.fixture(scope="module")
 def grey():
-    return tiny_dataset(train=32, test=16, resolution=16, channels=1, num_classes=4)
+    return tiny_dataset(train=32, test=16, image_size=16, channels=1, num_classes=4)
 
 
 def test_grey_images_become_three_identical_channels_in_lite0s_range(grey):
@@ -61,16 +61,16 @@ def test_both_arms_train_with_the_same_recipe_seed_and_resolution(grey, monkeypa
         return History(epochs=[{"epoch": 1, "test_accuracy": 0.5}], seed=options["seed"])
 
     monkeypatch.setattr(transfer, "train", fake_train)
-    settings = transfer.TransferSettings(32, 16, resolution=32, epochs=1, batch_size=16)
+    settings = transfer.TransferSettings(32, 16, image_size=32, epochs=1, batch_size=16)
     result = transfer.compare_transfer(transfer.as_rgb(grey), settings, seed=3, progress=False)
     assert len(calls) == 2
     pretrained, scratch = calls
     assert pretrained["recipe"] == scratch["recipe"] == settings.recipe()
     assert pretrained["seed"] == scratch["seed"] == 3
-    assert pretrained["resolution"] == scratch["resolution"] == 32
+    assert pretrained["image_size"] == scratch["image_size"] == 32
     assert not torch.equal(pretrained["stem"], scratch["stem"])
     assert result.curves() == {"pretrained": [0.5], "scratch": [0.5]}
-    assert result.to_dict()["settings"]["resolution"] == 32
+    assert result.to_dict()["settings"]["image_size"] == 32
 
 
 def test_grey_data_must_be_made_three_channel_first(grey):
@@ -79,5 +79,5 @@ def test_grey_data_must_be_made_three_channel_first(grey):
 
 
 def test_cpu_mode_is_a_subset_and_gpu_mode_the_paper_resolution():
-    assert transfer.CPU_MODE.train_images and transfer.CPU_MODE.resolution < 224
-    assert transfer.GPU_MODE.train_images is None and transfer.GPU_MODE.resolution == 224
+    assert transfer.CPU_MODE.train_images and transfer.CPU_MODE.image_size < 224
+    assert transfer.GPU_MODE.train_images is None and transfer.GPU_MODE.image_size == 224

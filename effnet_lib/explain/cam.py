@@ -98,10 +98,10 @@ def _num_classes(model: nn.Module) -> int | None:
     return linears[-1].out_features if linears else None
 
 
-def check_images(model: nn.Module, images: torch.Tensor, resolution: int | None = None) -> torch.Tensor:
+def check_images(model: nn.Module, images: torch.Tensor, image_size: int | None = None) -> torch.Tensor:
     """`images` as a float (N, C, H, W) batch of the channels and size the model expects.
 
-    The size expected is `resolution`, else the model's own (`model.spec.resolution`): a CAM of
+    The size expected is `image_size`, else the model's own (`model.spec.image_size`): a CAM of
     an image the model was not trained at says little about the model.
     """
     if not isinstance(images, torch.Tensor):
@@ -123,11 +123,11 @@ def check_images(model: nn.Module, images: torch.Tensor, resolution: int | None 
                          f"{images.shape[1]} channel(s) in a batch shaped {tuple(images.shape)}; "
                          + ("convert colour to grey, e.g. images.mean(1, keepdim=True)." if channels == 1
                             else "repeat a grey channel, e.g. images.expand(-1, 3, -1, -1)."))
-    size = resolution or (spec.resolution if spec is not None else None)
+    size = image_size or (spec.image_size if spec is not None else None)
     if size is not None and tuple(images.shape[-2:]) != (size, size):
         raise ValueError(f"{getattr(spec, 'name', 'the model')} expects {size} x {size} px images, got "
                          f"{images.shape[-2]} x {images.shape[-1]}; resize them first (CamModel.inputs "
-                         "does it), or pass resolution= if the model is meant to see another size.")
+                         "does it), or pass image_size= if the model is meant to see another size.")
     return images
 
 
@@ -161,7 +161,7 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 64) -> lis
 
 def class_activation_maps(model: nn.Module, images: torch.Tensor, classes: int | Sequence[int] | None = None,
                           method: str = "gradcam", layer: str = DEFAULT_LAYER,
-                          resolution: int | None = None, batch_size: int = 64) -> np.ndarray:
+                          image_size: int | None = None, batch_size: int = 64) -> np.ndarray:
     """Maps of `images` for `classes` (default: the model's predictions), shaped (N, H, W), in [0, 1].
 
     `method` is one of `METHODS`; `layer` names the module whose output is explained (default the
@@ -175,7 +175,7 @@ def class_activation_maps(model: nn.Module, images: torch.Tensor, classes: int |
     """
     cam_class = _grad_cam_class(method)
     target_layer = find_layer(model, layer)
-    images = check_images(model, images, resolution)
+    images = check_images(model, images, image_size)
     model.eval()
     device = next(model.parameters()).device
     images = images.to(device)
@@ -264,8 +264,8 @@ class CamModel:
     record: dict = field(repr=False, default_factory=dict)   # everything the training script wrote
 
     @property
-    def resolution(self) -> int:
-        return self.model.spec.resolution
+    def image_size(self) -> int:
+        return self.model.spec.image_size
 
     @property
     def label(self) -> str:
@@ -277,12 +277,12 @@ class CamModel:
         return f"{self.strategy} ({self.strategy[0]}={self.multipliers[self.strategy]:.2f})"
 
     def inputs(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 images (N, C, H, W) -> normalised floats at this model's resolution, as in training."""
+        """uint8 images (N, C, H, W) -> normalised floats at this model's input size, as in training."""
         if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.dim() != 4:
             raise ValueError("CamModel.inputs takes the data set's uint8 images shaped (N, C, H, W), e.g. "
                              f"data.test_images[:8]; got {getattr(images, 'dtype', type(images).__name__)} "
                              f"shaped {tuple(getattr(images, 'shape', ()))}.")
-        return prepare_images(images, self.resolution, self.mean, self.std)
+        return prepare_images(images, self.image_size, self.mean, self.std)
 
 
 SAMPLE_FILE = "fashion_mnist_test_sample.npz"
@@ -374,7 +374,7 @@ def scaling_table(models: Sequence[CamModel]) -> list[dict]:
         group = [m for m in models if m.strategy == strategy]
         mean, spread = _mean_std([m.accuracy for m in group])
         first = group[0]
-        rows.append({"strategy": strategy, **first.multipliers, "resolution_px": first.resolution,
+        rows.append({"strategy": strategy, **first.multipliers, "resolution_px": first.image_size,
                      "multiply_adds": first.multiply_adds, "parameters": first.parameters,
                      "accuracy": mean, "accuracy_std": spread, "seeds": len(group)})
     return rows

@@ -76,7 +76,7 @@ def snapshot(phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1
     """The network Eq. 3 makes from `base` at this phi, and its cost (checks its inputs).
 
     >>> s = snapshot(1.0)
-    >>> s.network.resolution, s.published, round(s.growth, 2)
+    >>> s.network.image_size, s.published, round(s.growth, 2)
     (258, 'b1', 1.92)
     """
     multipliers = compound(phi, alpha, beta, gamma)
@@ -125,13 +125,13 @@ def summary_rows(s: Snapshot) -> list[tuple]:
     if s.published:
         c, spec = EFFICIENTNET[s.published], network(s.published)
         paid = cost(spec)
-        published = [f"{c.depth:g}", f"{c.width:g}", f"{c.resolution / b0.resolution:.3f}", f"{c.resolution}",
+        published = [f"{c.depth:g}", f"{c.width:g}", f"{c.image_size / b0.image_size:.3f}", f"{c.image_size}",
                      f"{spec.num_blocks}", f"{paid.parameters:,}", f"{paid.multiply_adds:,}", ""]
     rows = [
         ("depth d = alpha^phi", f"{m.depth:.3f}", "1", f"{m.depth:.2f}x"),
         ("width w = beta^phi", f"{m.width:.3f}", "1", f"{m.width:.2f}x"),
         ("resolution r = gamma^phi", f"{m.resolution:.3f}", "1", f"{m.resolution:.2f}x"),
-        ("resolution (px)", f"{net.resolution}", f"{b0.resolution}", f"{net.resolution / b0.resolution:.2f}x"),
+        ("resolution (px)", f"{net.image_size}", f"{b0.image_size}", f"{net.image_size / b0.image_size:.2f}x"),
         ("layers (blocks)", f"{net.num_blocks}", f"{b0.num_blocks}", f"{net.num_blocks / b0.num_blocks:.2f}x"),
         ("parameters", f"{s.cost.parameters:,}", f"{s.base_cost.parameters:,}",
          f"{s.cost.parameters / s.base_cost.parameters:.2f}x"),
@@ -145,7 +145,7 @@ def stage_rows(s: Snapshot) -> list[tuple]:
     """Per stage: stage, operator, input resolution, and repeats and channels of B0 -> scaled."""
     rows = []
     for old, new in zip(s.base.rows(), s.network.rows()):
-        rows.append((old["stage"], old["operator"], f"{new['resolution']}x{new['resolution']}",
+        rows.append((old["stage"], old["operator"], f"{new['image_size']}x{new['image_size']}",
                      f"{old['layers']} -> {new['layers']}", f"{old['channels']} -> {new['channels']}"))
     return rows
 

@@ -147,22 +147,22 @@ def dimension_accuracy(sweeps: Mapping[str, Mapping], axes=None) -> Figure:
 def stage_diagram(rows: Sequence[Mapping], title: str = "EfficientNet-B0", axes=None) -> Figure:
     """Table 1 as a picture: one box per stage, as wide as its layers, as tall as its channels (log).
 
-    rows: `Network.rows()`, dicts with "stage", "operator", "resolution", "channels", "layers".
+    rows: `Network.rows()`, dicts with "stage", "operator", "image_size", "channels", "layers".
     The colour is the input resolution of the stage: the picture shows channels growing while the
     image shrinks.
     """
     for row in rows:
-        _need(row, ("stage", "operator", "resolution", "channels", "layers"), "a stage row")
+        _need(row, ("stage", "operator", "image_size", "channels", "layers"), "a stage row")
     fig, (ax,) = _axes(axes, 1, (12, 4.2))
     colours = plt.get_cmap("viridis")
-    top = max(r["resolution"] for r in rows)
+    top = max(r["image_size"] for r in rows)
     x = 0.0
     for row in rows:
-        shade = colours(math.log(row["resolution"]) / math.log(top))
+        shade = colours(math.log(row["image_size"]) / math.log(top))
         ax.add_patch(Rectangle((x, 0), row["layers"], row["channels"], facecolor=shade,
                                edgecolor="black", alpha=0.85))
         ax.text(x + row["layers"] / 2, row["channels"] * 1.15,
-                f"{row['operator']}\n{row['resolution']}x{row['resolution']}, {row['channels']} ch, "
+                f"{row['operator']}\n{row['image_size']}x{row['image_size']}, {row['channels']} ch, "
                 f"x{row['layers']}", ha="center", va="bottom", fontsize=7, rotation=90)
         x += row["layers"]
     ax.set_xlim(0, x)
@@ -187,11 +187,11 @@ def scaling_picture(networks: Mapping[str, Sequence[Mapping]], axes=None) -> Fig
     layers = {t: [r for r in rows for _ in range(r["layers"])] for t, rows in networks.items()}
     tallest = max(len(v) for v in layers.values())
     widest = max(math.sqrt(r["channels"]) for v in layers.values() for r in v)
-    largest = max(rows[0]["resolution"] for rows in networks.values())
+    largest = max(rows[0]["image_size"] for rows in networks.values())
     for ax, (title, stack) in zip(panels, layers.items()):
-        side = 0.9 * widest * stack[0]["resolution"] / largest
+        side = 0.9 * widest * stack[0]["image_size"] / largest
         ax.add_patch(Rectangle((-side / 2, -side - 1), side, side, facecolor="lightgrey", edgecolor="black"))
-        ax.text(0, -side / 2 - 1, f"{stack[0]['resolution']} px", ha="center", va="center", fontsize=8)
+        ax.text(0, -side / 2 - 1, f"{stack[0]['image_size']} px", ha="center", va="center", fontsize=8)
         for i, row in enumerate(stack):
             length = math.sqrt(row["channels"])
             ax.add_patch(Rectangle((-length / 2, i), length, 0.8, facecolor=COLOURS["width"], alpha=0.7))

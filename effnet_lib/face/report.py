@@ -13,7 +13,7 @@ def table2_rows() -> list[dict]:
     rows = []
     for name in EFFICIENTNET:
         ours, printed = cost(name), TABLE_2[name]
-        rows.append(dict(model=name, resolution=network(name).resolution, parameters=ours.parameters,
+        rows.append(dict(model=name, image_size=network(name).image_size, parameters=ours.parameters,
                          paper_parameters_millions=printed.parameters_millions,
                          multiply_adds=ours.multiply_adds, paper_flops_billions=printed.flops_billions,
                          flops_difference=ours.multiply_adds / 1e9 / printed.flops_billions - 1))
@@ -25,7 +25,7 @@ def format_table2() -> str:
              "| model | px | parameters | paper | multiply-adds | paper | difference |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in table2_rows():
-        lines.append(f"| {r['model']} | {r['resolution']} | {r['parameters']:,} | {r['paper_parameters_millions']:g}M "
+        lines.append(f"| {r['model']} | {r['image_size']} | {r['parameters']:,} | {r['paper_parameters_millions']:g}M "
                      f"| {r['multiply_adds'] / 1e9:.3f}B | {r['paper_flops_billions']:g}B "
                      f"| {r['flops_difference']:+.1%} |")
     return "\n".join(lines)

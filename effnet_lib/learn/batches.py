@@ -24,13 +24,13 @@ class Batches:
     evaluation pads it (``mask`` marks the real images) for the same reason.
     """
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, resolution: int,
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, image_size: int,
                  mean: Sequence[float], std: Sequence[float], *, train: bool, augment: bool = False,
                  seed: int = 0, rank: int = 0, world_size: int = 1):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
         self.images, self.labels = images, labels
-        self.batch_size, self.resolution = batch_size, resolution
+        self.batch_size, self.image_size = batch_size, image_size
         self.mean, self.std = tuple(mean), tuple(std)
         self.train, self.augment = train, augment and train
         self.seed, self.rank, self.world_size = seed, rank, world_size
@@ -66,7 +66,7 @@ class Batches:
                 fill = self.batch_size - len(index)
                 index = torch.cat([index, index[:1].expand(fill)])
                 mask = torch.cat([mask, torch.zeros(fill, dtype=torch.bool, device=device)])
-            x = prepare_images(self.images[index], self.resolution, mean, std,
+            x = prepare_images(self.images[index], self.image_size, mean, std,
                                augment=self.augment, generator=augment_gen)
             yield x, self.labels[index], mask
 

@@ -87,7 +87,7 @@ class ImageData:
         return self.train_images.shape[1]
 
     @property
-    def native_resolution(self) -> int:
+    def native_size(self) -> int:
         return self.train_images.shape[-1]
 
     @property
@@ -96,7 +96,7 @@ class ImageData:
 
     def __repr__(self) -> str:
         return (f"ImageData({self.name!r}: {len(self.train_labels)} train / {len(self.test_labels)} "
-                f"test images, {self.channels}x{self.native_resolution}x{self.native_resolution}, "
+                f"test images, {self.channels}x{self.native_size}x{self.native_size}, "
                 f"{self.num_classes} classes, from {self.source or 'memory'})")
 
     def subset(self, train: int | None = None, test: int | None = None, seed: int = 0) -> "ImageData":
@@ -268,7 +268,7 @@ def load_cifar10(root: str | os.PathLike | None = None, download: bool = False) 
 
 # --------------------------------------------------------------------------- tiny generated set
 
-def tiny_dataset(train: int = 256, test: int = 128, resolution: int = 16, channels: int = 1,
+def tiny_dataset(train: int = 256, test: int = 128, image_size: int = 16, channels: int = 1,
                  num_classes: int = 4, seed: int = 0) -> ImageData:
     """A generated data set for fast tests: each class is a texture, drawn with noise.
 
@@ -281,7 +281,7 @@ def tiny_dataset(train: int = 256, test: int = 128, resolution: int = 16, channe
     if not 2 <= num_classes <= 8:
         raise ValueError(f"tiny_dataset draws 2 to 8 classes, got num_classes={num_classes}.")
     generator = torch.Generator().manual_seed(seed)
-    coords = torch.arange(resolution, dtype=torch.float32) - (resolution - 1) / 2
+    coords = torch.arange(image_size, dtype=torch.float32) - (image_size - 1) / 2
     yy, xx = torch.meshgrid(coords, coords, indexing="ij")
     radius = torch.sqrt(xx ** 2 + yy ** 2)
 
@@ -296,7 +296,7 @@ def tiny_dataset(train: int = 256, test: int = 128, resolution: int = 16, channe
                    torch.where(kind == 2, torch.sin(f * xx + phase) * torch.sin(f * yy + phase),
                                torch.sin(f * radius + phase))))
         contrast = 0.25 + 0.2 * torch.rand(count, 1, 1, generator=generator)
-        noise = 0.15 * torch.randn(count, channels, resolution, resolution, generator=generator)
+        noise = 0.15 * torch.randn(count, channels, image_size, image_size, generator=generator)
         images = 0.5 + (contrast * patterns)[:, None] + noise
         return (images.clamp(0, 1) * 255).round().to(torch.uint8), labels
 

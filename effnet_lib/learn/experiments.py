@@ -90,14 +90,14 @@ def match_flops(base: Network, strategy: str, target: float, num_classes: int = 
     elif strategy == "width":
         candidates = (Variant("width", width=round(1 + i / 100, 2), target=target) for i in range(0, 400))
     elif strategy == "resolution":
-        candidates = (Variant("resolution", resolution=px / base.resolution, target=target)
-                      for px in range(base.resolution, 4 * base.resolution + 1))
+        candidates = (Variant("resolution", resolution=px / base.image_size, target=target)
+                      for px in range(base.image_size, 4 * base.image_size + 1))
     elif strategy == "compound":
         def compound_candidates():
             for i in range(0, 600):
                 d, w, r = compound(i / 100, alpha, beta, gamma)
                 yield Variant("compound", round(d, 4), round(w, 4),
-                              round(base.resolution * r) / base.resolution, target)
+                              round(base.image_size * r) / base.image_size, target)
         candidates = compound_candidates()
     else:
         raise ValueError(f"strategy must be depth, width, resolution or compound, got {strategy!r}.")
@@ -137,7 +137,7 @@ class Study:
         """Everything that decides a run's outcome besides the variant and seed (stored in each result)."""
         keep = ("name", "data", "train_subset", "test_subset", "epochs", "batch_size", "recipe", "lr")
         return {**{k: getattr(self, k) for k in keep}, "base": self.base.name,
-                "base_resolution": self.base.resolution, "base_width": self.base.width,
+                "base_resolution": self.base.image_size, "base_width": self.base.width,
                 "base_depth": self.base.depth}
 
 
@@ -209,7 +209,7 @@ def run_variant(study: Study, variant: Variant, seed: int, data=None, out_dir: s
         "study": study.config(),
         "variant": {**asdict(variant), "key": variant.key},
         "seed": seed,
-        "network": {"resolution": spec.resolution, "width": spec.width, "depth": spec.depth,
+        "network": {"resolution": spec.image_size, "width": spec.width, "depth": spec.depth,
                     "repeats": [s.repeats for s in spec.stages], "channels": [s.channels for s in spec.stages]},
         "multiply_adds": c.multiply_adds,
         "parameters": c.parameters,
@@ -297,7 +297,7 @@ def load_results(folder: str | os.PathLike | None = None) -> list[dict]:
 # to pay), 1,200 training images, 3 epochs, two of Figure 4's four (d, r) bases, and the grid
 # with one seed. Its accuracies are far below the GPU study's and its seed spread is large: it
 # shows the method working end to end, not the paper's result.
-_CPU_BASE = scale(SMALL_B0, depth=0.5, width=0.25).with_(name="small-b0 (cpu study)", resolution=16,
+_CPU_BASE = scale(SMALL_B0, depth=0.5, width=0.25).with_(name="small-b0 (cpu study)", image_size=16,
                                                          stochastic_depth=0.0, dropout=0.1)
 STUDIES: dict[str, Study] = {
     "gpu": Study("gpu", note="one GPU; full Fashion-MNIST"),
@@ -335,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.list:
         for variant, seed in plan(study):
             c = cost(variant.spec(study.base), num_classes=10)
-            print(f"{variant.strategy:<10} {variant.key}  {variant.spec(study.base).resolution:>3} px  seed {seed}  "
+            print(f"{variant.strategy:<10} {variant.key}  {variant.spec(study.base).image_size:>3} px  seed {seed}  "
                   f"{c.multiply_adds / cost(study.base, num_classes=10).multiply_adds:5.2f}x FLOPS  "
                   f"{c.parameters:>10,} params")
         return

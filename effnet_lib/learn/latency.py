@@ -5,7 +5,7 @@ FLOPS are a property of the table (`effnet_lib.cost`); latency is a property of 
 the machine: depthwise convolutions do few multiply-adds but use the hardware poorly, so a network
 with 4x fewer FLOPS is not always 4x faster. This module measures, and returns plain data.
 
-    >>> result = measure("b0", resolution=32, runs=2, warmup=1)
+    >>> result = measure("b0", image_size=32, runs=2, warmup=1)
     >>> result.runs, result.batch_size
     (2, 1)
 """
@@ -40,7 +40,7 @@ class Latency:
     """What one measurement found: every run's time in seconds and where it ran."""
 
     name: str
-    resolution: int
+    image_size: int
     batch_size: int
     device: str
     threads: int
@@ -76,7 +76,7 @@ class Latency:
         return {**asdict(self), **summary}
 
     def __repr__(self) -> str:
-        return (f"Latency({self.name} @ {self.resolution}px, batch {self.batch_size}: "
+        return (f"Latency({self.name} @ {self.image_size}px, batch {self.batch_size}: "
                 f"{self.mean * 1e3:.1f} ms +- {self.std * 1e3:.1f} ms over {self.runs} runs "
                 f"on {self.device}, {self.threads} thread(s))")
 
@@ -103,14 +103,14 @@ def _synchronize(device: torch.device) -> None:
         torch.mps.synchronize()
 
 
-def measure(model_or_name: nn.Module | str | Network, resolution: int | None = None, *, runs: int = 20,
+def measure(model_or_name: nn.Module | str | Network, image_size: int | None = None, *, runs: int = 20,
             warmup: int = 3, batch_size: int = 1, device: str | torch.device = "cpu",
             threads: int | None = 1, name: str | None = None) -> Latency:
     """Time `runs` forward passes of one batch after `warmup` untimed ones (Table 4: batch 1, 20 runs).
 
     `model_or_name` is a built module, a network name ("b0", "resnet-50", ...) or a stage table;
     names and tables are built with random weights, since weights do not change the time.
-    `resolution` defaults to the network's own. `threads=1` is the paper's single core; None leaves
+    `image_size` defaults to the network's own. `threads=1` is the paper's single core; None leaves
     PyTorch's own thread count (all cores). The warm-up runs let PyTorch pick its kernels and fill
     the caches, so the first, slower pass does not count.
     """
@@ -134,13 +134,13 @@ def measure(model_or_name: nn.Module | str | Network, resolution: int | None = N
     else:
         raise TypeError(f"measure takes a model, a network name such as 'b0' or a Network table, "
                         f"got {type(model_or_name).__name__}.")
-    if resolution is None:
+    if image_size is None:
         if spec is None:
-            raise ValueError("this model carries no stage table (`.spec`), so its resolution is unknown; "
-                             "pass resolution=... in pixels.")
-        resolution = spec.resolution
+            raise ValueError("this model carries no stage table (`.spec`), so its image_size is unknown; "
+                             "pass image_size=... in pixels.")
+        image_size = spec.image_size
     if spec is not None:
-        madds = cost(spec, resolution).multiply_adds
+        madds = cost(spec, image_size).multiply_adds
     in_channels = spec.in_channels if spec is not None else 3
     label = name or (spec.name if spec is not None else type(model).__name__)
 
@@ -150,7 +150,7 @@ def measure(model_or_name: nn.Module | str | Network, resolution: int | None = N
         torch.set_num_threads(threads)
     try:
         model = model.to(device).eval()
-        x = torch.randn(batch_size, in_channels, resolution, resolution, device=device)
+        x = torch.randn(batch_size, in_channels, image_size, image_size, device=device)
         times = []
         with torch.inference_mode():
             for i in range(warmup + runs):
@@ -164,7 +164,7 @@ def measure(model_or_name: nn.Module | str | Network, resolution: int | None = N
         torch.set_num_threads(previous_threads)
         model.train(was_training)
     used = (threads or previous_threads) if device.type == "cpu" else 0
-    return Latency(label, resolution, batch_size, str(device), used, warmup, times, madds,
+    return Latency(label, image_size, batch_size, str(device), used, warmup, times, madds,
                    machine_description(device))
 
 

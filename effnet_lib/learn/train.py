@@ -46,7 +46,7 @@ from .datasets import ImageData, load_dataset
 __all__ = ["Recipe", "RECIPES", "recipe", "learning_rate", "History", "CheckpointError",
            "train", "evaluate", "load_checkpoint", "main"]
 
-CHECKPOINT_FORMAT = "effnet_lib.train/1"
+CHECKPOINT_FORMAT = "effnet_lib.train/2"   # 2: the input size is stored as "image_size"
 
 
 # --------------------------------------------------------------------------- recipes
@@ -168,7 +168,7 @@ class History:
     epochs: list[dict] = field(default_factory=list)
     recipe: dict = field(default_factory=dict)
     seed: int = 0
-    resolution: int = 0
+    image_size: int = 0
     device: str = ""
     world_size: int = 1
 
@@ -223,7 +223,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     return state
 
 
-def _check_compatible(state: dict, path: Path, model: nn.Module, r: Recipe, seed: int, resolution: int) -> None:
+def _check_compatible(state: dict, path: Path, model: nn.Module, r: Recipe, seed: int, image_size: int) -> None:
     problems = []
     saved, current = state["signature"], _signature(model)
     if saved != current:
@@ -238,8 +238,8 @@ def _check_compatible(state: dict, path: Path, model: nn.Module, r: Recipe, seed
             problems.append(f"recipe field {k} was {saved_recipe.get(k)!r}, now {v!r}")
     if state["seed"] != seed:
         problems.append(f"seed was {state['seed']}, now {seed}")
-    if state["resolution"] != resolution:
-        problems.append(f"resolution was {state['resolution']} px, now {resolution} px")
+    if state["image_size"] != image_size:
+        problems.append(f"image_size was {state['image_size']} px, now {image_size} px")
     if problems:
         raise CheckpointError(
             f"{path} belongs to another run, so resuming would not continue it: "
@@ -273,12 +273,12 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 # --------------------------------------------------------------------------- the loop
 
-def evaluate(model: nn.Module, data: ImageData, resolution: int, batch_size: int = 1024,
+def evaluate(model: nn.Module, data: ImageData, image_size: int, batch_size: int = 1024,
              device: str | torch.device | None = None) -> dict:
-    """Test loss and accuracy of ``model`` on ``data``'s test split at ``resolution`` px."""
+    """Test loss and accuracy of ``model`` on ``data``'s test split at ``image_size`` px."""
     device = torch.device(device or next(model.parameters()).device)
     rank, world, _ = _distributed() if dist.is_initialized() else (0, 1, 0)
-    batches = Batches(data.test_images.to(device), data.test_labels.to(device), batch_size, resolution,
+    batches = Batches(data.test_images.to(device), data.test_labels.to(device), batch_size, image_size,
                       data.mean, data.std, train=False, rank=rank, world_size=world)
     return _evaluate(model, batches, device, label_smoothing=0.0)
 
@@ -306,13 +306,13 @@ def _autocast(device: torch.device):
 
 
 def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
-          epochs: int | None = None, resolution: int | None = None, device: str | torch.device | None = None,
+          epochs: int | None = None, image_size: int | None = None, device: str | torch.device | None = None,
           seed: int = 0, checkpoint: str | os.PathLike | None = None, resume: bool = False,
           overwrite: bool = False, compile: bool = False, progress: bool = True,
           on_epoch_end: Callable[[dict], None] | None = None) -> History:
     """Train ``model`` on ``data`` with ``recipe``; return the per-epoch :class:`History`.
 
-    ``resolution`` defaults to the model's own (``model.spec.resolution``) or the data's native
+    ``image_size`` defaults to the model's own (``model.spec.image_size``) or the data's native
     size. With ``checkpoint``, the state is saved after every epoch; ``resume=True`` continues
     from it (and starts afresh when the file does not exist yet); an existing file is otherwise
     refused unless ``overwrite=True``. ``on_epoch_end`` is called with each epoch's record after
@@ -330,7 +330,7 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", local_rank)
     spec = getattr(_unwrap(model), "spec", None)
-    resolution = int(resolution or (spec.resolution if spec is not None else data.native_resolution))
+    image_size = int(image_size or (spec.image_size if spec is not None else data.native_size))
     if r.batch_size % world:
         raise ValueError(f"batch_size {r.batch_size} must divide evenly over {world} processes.")
     per_rank = r.batch_size // world
@@ -346,7 +346,7 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
             if isinstance(m, nn.modules.batchnorm._BatchNorm):
                 m.momentum = r.bn_momentum
     optimizer = _optimizer(r, model)
-    history = History(recipe=asdict(r), seed=seed, resolution=resolution, device=_device_name(device),
+    history = History(recipe=asdict(r), seed=seed, image_size=image_size, device=_device_name(device),
                       world_size=world)
 
     path = Path(checkpoint) if checkpoint is not None else None
@@ -354,7 +354,7 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
     if path is not None and path.exists():
         if resume:
             state = load_checkpoint(path)
-            _check_compatible(state, path, model, r, seed, resolution)
+            _check_compatible(state, path, model, r, seed, image_size)
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             history.epochs = list(state["history"])
@@ -365,9 +365,9 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
                 "overwrite=True (--overwrite) to replace it, or another checkpoint path.")
 
     data = data.to(device)
-    train_batches = Batches(data.train_images, data.train_labels, per_rank, resolution, data.mean, data.std,
+    train_batches = Batches(data.train_images, data.train_labels, per_rank, image_size, data.mean, data.std,
                             train=True, augment=r.augment, seed=seed, rank=rank, world_size=world)
-    test_batches = Batches(data.test_images, data.test_labels, max(per_rank, 256), resolution,
+    test_batches = Batches(data.test_images, data.test_labels, max(per_rank, 256), image_size,
                            data.mean, data.std, train=False, rank=rank, world_size=world)
     steps = len(train_batches)
     net = model
@@ -383,7 +383,7 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
 
     from tqdm.auto import tqdm
     bar = tqdm(total=r.epochs * steps, initial=start * steps, disable=not progress or rank != 0,
-               desc=f"{getattr(spec, 'name', type(model).__name__)} @ {resolution}px", unit="step")
+               desc=f"{getattr(spec, 'name', type(model).__name__)} @ {image_size}px", unit="step")
     for epoch in range(start, r.epochs):
         # Every random draw of this epoch (dropout, stochastic depth, order, augmentation) follows
         # from (seed, epoch, rank): resuming at any epoch replays it exactly.
@@ -427,7 +427,7 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
         if path is not None and rank == 0:
             _save_atomically({"format": CHECKPOINT_FORMAT, "epoch": epoch + 1, "model": model.state_dict(),
                               "optimizer": optimizer.state_dict(), "history": history.epochs,
-                              "recipe": asdict(r), "seed": seed, "resolution": resolution,
+                              "recipe": asdict(r), "seed": seed, "image_size": image_size,
                               "signature": _signature(model)}, path)
         if dist.is_initialized():
             dist.barrier()  # nobody starts the next epoch (or returns) before the checkpoint exists
@@ -484,7 +484,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="small-b0", help="a network name: small-b0 (default), b0..b7, lite0..lite4")
     p.add_argument("--depth", type=float, default=1.0, help="depth multiplier d")
     p.add_argument("--width", type=float, default=1.0, help="width multiplier w")
-    p.add_argument("--resolution", type=float, default=1.0, help="resolution multiplier r of the model's own size")
+    p.add_argument("--resolution", type=float, default=1.0, help="resolution multiplier r of the model's own image size")
     p.add_argument("--data", default="fashion-mnist", help="fashion-mnist (default), cifar10 or tiny")
     p.add_argument("--data-root", default=None, help="where to look for the data first")
     p.add_argument("--download", action="store_true", help="allow downloading the data set (needs internet)")

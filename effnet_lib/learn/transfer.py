@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from .datasets import ImageData, load_dataset
-from ..model.network import EfficientNet, check_num_classes, efficientnet
+from ..model.network import EfficientNet, efficientnet
+from ..rules.architecture import check_num_classes
 from .train import History, Recipe, recipe as make_recipe, train
 from ..model.weights import LITE0_MEAN, LITE0_STD, lite0_pretrained
 
@@ -27,7 +28,7 @@ class TransferSettings:
 
     train_images: int | None   # None: the whole training split
     test_images: int | None
-    resolution: int            # Lite0 was pretrained at 224 px; smaller is faster and weaker
+    image_size: int            # Lite0 was pretrained at 224 px; smaller is faster and weaker
     epochs: int
     batch_size: int
     lr: float | None = None    # None: the short recipe's rule for this batch size
@@ -38,11 +39,11 @@ class TransferSettings:
 
 
 # A few minutes on two CPU cores: 1,024 images at 64 px, 3 epochs.
-CPU_MODE = TransferSettings(train_images=1024, test_images=1000, resolution=64, epochs=3, batch_size=64)
+CPU_MODE = TransferSettings(train_images=1024, test_images=1000, image_size=64, epochs=3, batch_size=64)
 # The whole of Fashion-MNIST at Lite0's own 224 px.
-GPU_MODE = TransferSettings(train_images=None, test_images=None, resolution=224, epochs=5, batch_size=256)
+GPU_MODE = TransferSettings(train_images=None, test_images=None, image_size=224, epochs=5, batch_size=256)
 # Seconds, for tests and EFFNET_SMOKE=1: it checks the plumbing, not the result.
-SMOKE_MODE = TransferSettings(train_images=32, test_images=32, resolution=32, epochs=1, batch_size=32)
+SMOKE_MODE = TransferSettings(train_images=32, test_images=32, image_size=32, epochs=1, batch_size=32)
 
 
 def as_rgb(data: ImageData) -> ImageData:
@@ -121,6 +122,6 @@ def compare_transfer(data: ImageData, settings: TransferSettings = CPU_MODE, *, 
     runs = {}
     for arm, pretrained in (("pretrained", True), ("scratch", False)):
         model = lite0_model(data.num_classes, pretrained=pretrained, seed=seed)
-        runs[arm] = train(model, data, settings.recipe(), resolution=settings.resolution,
+        runs[arm] = train(model, data, settings.recipe(), image_size=settings.image_size,
                           device=device, seed=seed, progress=progress)
     return TransferResult(runs["pretrained"], runs["scratch"], settings=asdict(settings), dataset=data.name)

@@ -1,4 +1,4 @@
-"""Images into a network: uint8 pictures -> normalised float tensors at the network's resolution.
+"""Images into a network: uint8 pictures -> normalised float tensors at the network's input size.
 
 One function serves training batches (with augmentation), evaluation, and class activation maps,
 so a model always sees its inputs prepared the same way.
@@ -11,15 +11,15 @@ import torch
 import torch.nn.functional as F
 
 
-def prepare_images(images: torch.Tensor, resolution: int, mean: Sequence[float], std: Sequence[float],
+def prepare_images(images: torch.Tensor, image_size: int, mean: Sequence[float], std: Sequence[float],
                    augment: bool = False, generator: torch.Generator | None = None,
                    crop_padding: int | None = None) -> torch.Tensor:
-    """uint8 images (N, C, H, W) -> normalised float images at ``resolution`` x ``resolution``.
+    """uint8 images (N, C, H, W) -> normalised float images at ``image_size`` x ``image_size``.
 
     With ``augment``: a random crop (pad by ``crop_padding`` pixels, default 1/8 of the side,
     then cut the original size back out at a random offset) and a random horizontal flip, both
     done at the native size on the images' own device. Resizing comes after augmenting, so the
-    same crop means the same fraction of the picture at every resolution. Downsampling is
+    same crop means the same fraction of the picture at every size. Downsampling is
     antialiased (otherwise a 16 px copy of a 28 px image aliases instead of blurring).
     """
     x = images.float().div_(255)
@@ -38,9 +38,9 @@ def prepare_images(images: torch.Tensor, resolution: int, mean: Sequence[float],
         x = padded[torch.arange(n, device=device)[:, None, None, None],
                    torch.arange(c, device=device)[None, :, None, None],
                    rows[:, None, :, None], cols[:, None, None, :]]
-    if (h, w) != (resolution, resolution):
-        x = F.interpolate(x, size=(resolution, resolution), mode="bilinear",
-                          align_corners=False, antialias=resolution < h)
+    if (h, w) != (image_size, image_size):
+        x = F.interpolate(x, size=(image_size, image_size), mode="bilinear",
+                          align_corners=False, antialias=image_size < h)
     # as_tensor leaves a tensor already on the device alone: Batches passes those, so a GPU
     # epoch does no host-to-device copy per batch.
     mean_t = torch.as_tensor(mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)

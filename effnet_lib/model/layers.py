@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..rules.architecture import Block, Network
+from ..rules.architecture import ACTIVATIONS as ACTIVATION_NAMES, Block, Network
+from ..rules.blocks import KINDS
 
 
 ACTIVATIONS = {"silu": nn.SiLU, "relu6": nn.ReLU6, "relu": nn.ReLU}
@@ -138,4 +139,10 @@ class Bottleneck(nn.Module):
         return self.activation(self.shortcut(x) + stochastic_depth(self.body(x), self.drop_rate, self.training))
 
 
+# The module of each block kind in `rules.blocks.KINDS`; a kind without one stops the import here,
+# not in the middle of building a network.
 BLOCK_MODULES = {"mbconv": MBConv, "separable": Separable, "bottleneck": Bottleneck}
+if set(BLOCK_MODULES) != set(KINDS) or set(ACTIVATIONS) != set(ACTIVATION_NAMES):
+    raise ImportError("the rules layer names a block kind or activation that has no module here: "
+                      f"kinds {sorted(KINDS)} vs {sorted(BLOCK_MODULES)}, "
+                      f"activations {sorted(ACTIVATION_NAMES)} vs {sorted(ACTIVATIONS)}.")

@@ -11,16 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..rules.architecture import Network, blocks, check_resolution
+from ..rules.architecture import Network, blocks, check_image_size, check_num_classes
 from ..rules.families import resolve
 from .layers import BLOCK_MODULES, ConvBNAct
-
-
-def check_num_classes(num_classes: int) -> int:
-    """A classifier needs a positive whole number of classes."""
-    if not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}.")
-    return num_classes
 
 
 class ConvNet(nn.Module):
@@ -36,10 +29,10 @@ class ConvNet(nn.Module):
         self.stem = nn.Sequential(*stem)
         stages, walk = [], iter(blocks(spec))
         for stage in spec.stages:
-            stages.append(nn.Sequential(*(BLOCK_MODULES[stage.block](next(walk), spec)
+            stages.append(nn.Sequential(*(BLOCK_MODULES[stage.kind](next(walk), spec)
                                           for _ in range(stage.repeats))))
         self.stages = nn.Sequential(*stages)
-        self.head = (ConvBNAct(spec.stages[-1].out_channels, spec.head_channels, 1, spec)
+        self.head = (ConvBNAct(spec.stages[-1].channels, spec.head_channels, 1, spec)
                      if spec.head_channels else nn.Identity())
         self.dropout = nn.Dropout(spec.dropout)
         self.classifier = nn.Linear(spec.features, num_classes)
@@ -92,5 +85,5 @@ def efficientnet(name_or_spec: str | Network = "b0", num_classes: int = 1000, **
             raise ValueError(f"unknown field(s) {unknown} for a Network; valid fields: "
                              f"{', '.join(spec.__dataclass_fields__)}.")
         spec = spec.with_(**overrides)
-    check_resolution(spec, spec.resolution)
+    check_image_size(spec, spec.image_size)
     return ConvNet(spec, num_classes)

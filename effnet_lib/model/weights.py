@@ -146,8 +146,8 @@ LITE0_MEAN = (0.5, 0.5, 0.5)
 LITE0_STD = (0.5, 0.5, 0.5)
 
 
-def lite0_preprocess(image, resolution: int = 224) -> torch.Tensor:
-    """Resize the short side to resolution * 256/224, centre-crop, scale to [-1, 1] (mean 0.5, std 0.5)."""
+def lite0_preprocess(image, image_size: int = 224) -> torch.Tensor:
+    """Resize the short side to image_size * 256/224, centre-crop, scale to [-1, 1] (mean 0.5, std 0.5)."""
     import numpy as np
     from torchvision.transforms import v2 as T
 
@@ -162,7 +162,7 @@ def lite0_preprocess(image, resolution: int = 224) -> torch.Tensor:
         tensor = torch.from_numpy(np.ascontiguousarray(array[..., :3])).permute(2, 0, 1)
     if tensor.dtype == torch.uint8:
         tensor = tensor.float() / 255.0
-    pipeline = T.Compose([T.Resize(resolution * 256 // 224, antialias=True), T.CenterCrop(resolution),
+    pipeline = T.Compose([T.Resize(image_size * 256 // 224, antialias=True), T.CenterCrop(image_size),
                           T.Normalize(LITE0_MEAN, LITE0_STD)])
     out = pipeline(tensor)
     return out.unsqueeze(0) if out.dim() == 3 else out

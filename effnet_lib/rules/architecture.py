@@ -8,39 +8,46 @@ counts them, and `effnet_lib.scaling` turns one table into another.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Iterator
 
-BLOCKS = ("mbconv", "separable", "bottleneck")
+from .blocks import block_kind
+
+ACTIVATIONS = ("silu", "relu6", "relu")   # swish; Lite's and MobileNetV2's; MobileNetV1's and ResNet's
+PADDINGS = ("symmetric", "same")          # PyTorch's; TensorFlow's (asymmetric at stride 2)
 
 
 @dataclass(frozen=True)
 class Stage:
-    """One row of Table 1: `repeats` layers of the same block, the first with `stride`."""
+    """One row of Table 1: `repeats` blocks of one kind, the first with `stride`.
 
-    block: str          # "mbconv" (EfficientNet, MobileNetV2), "separable" (MobileNetV1), "bottleneck" (ResNet)
+    Every table in the library, B0 and the baselines alike, is written in this one column order.
+    """
+
+    kind: str           # a registered block kind: "mbconv", "separable" or "bottleneck" (see `blocks.KINDS`)
     kernel: int         # kernel size of the spatial (depthwise, or 3x3 for ResNet) convolution
-    stride: int         # stride of the stage's first block; the others keep the resolution
-    expand_ratio: float  # MBConv: hidden = input * ratio; bottleneck: output = channels * ratio
-    channels: int       # MBConv / separable: output channels; bottleneck: its inner width
+    stride: int         # stride of the stage's first block; the others keep the image size
+    expand_ratio: float  # MBConv: hidden = input x ratio; bottleneck: output = inner x ratio
+    channels: int       # output channels of every block in the stage
     repeats: int        # L_i in Eq. 1
     se: bool = True     # whether this stage's blocks carry squeeze-and-excitation
 
-    @property
-    def out_channels(self) -> int:
-        if self.block == "bottleneck":
-            return int(self.channels * self.expand_ratio)
-        return self.channels
+    def __post_init__(self):
+        block_kind(self.kind)       # an unknown kind is refused here, where the table is made
+        for name in ("kernel", "stride", "channels", "repeats"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"a stage's {name} must be a whole number >= 1, got {value!r}.")
 
     @property
     def operator(self) -> str:
         """The name Table 1 gives the row, e.g. "MBConv6, k3x3"."""
-        k = f"k{self.kernel}x{self.kernel}"
-        if self.block == "mbconv":
-            return f"MBConv{self.expand_ratio:g}, {k}"
-        if self.block == "separable":
-            return f"DWConv-PWConv, {k}"
-        return f"Bottleneck x{self.expand_ratio:g}, {k}"
+        return block_kind(self.kind).operator(self)
+
+
+def stages(kind: str, rows, se: bool = True) -> tuple[Stage, ...]:
+    """Stage rows written as the paper's Table 1 columns: (expand ratio, kernel, stride, channels, repeats)."""
+    return tuple(Stage(kind, k, s, e, c, n, se) for e, k, s, c, n in rows)
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class Network:
 
     name: str
     stages: tuple[Stage, ...]
-    resolution: int = 224          # input height = width in pixels (H_1, W_1 of Eq. 1)
+    image_size: int = 224          # input height = width in pixels (H_1, W_1 of Eq. 1)
     in_channels: int = 3           # 3 for photos, 1 for Fashion-MNIST
     stem_channels: int = 32        # the first convolution's output channels
     stem_kernel: int = 3
@@ -67,6 +74,14 @@ class Network:
     scale_end_stages: bool = True  # Lite keeps the first and last stages' repeats fixed under depth scaling
     depth: float = 1.0             # the depth multiplier this table was scaled by (a record, not an input)
     width: float = 1.0             # the width multiplier this table was scaled by (a record, not an input)
+
+    def __post_init__(self):
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}.")
+        if self.padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {PADDINGS}, got {self.padding!r}.")
+        if not self.stages:
+            raise ValueError(f"{self.name} has no stages; a network needs at least one stage row.")
 
     @property
     def stem_reduction(self) -> int:
@@ -88,29 +103,29 @@ class Network:
     @property
     def features(self) -> int:
         """Channels that reach the classifier."""
-        return self.head_channels or self.stages[-1].out_channels
+        return self.head_channels or self.stages[-1].channels
 
     def rows(self) -> list[dict]:
         """Table 1 as plain data: one dict per row (stem, stages, head)."""
-        size = self.resolution
+        size = self.image_size
         rows = [dict(stage=1, operator=f"Conv{self.stem_kernel}x{self.stem_kernel}",
-                     resolution=size, channels=self.stem_channels, layers=1)]
+                     image_size=size, channels=self.stem_channels, layers=1)]
         size = output_size(size, self.stem_reduction)
         for i, stage in enumerate(self.stages, start=2):
-            rows.append(dict(stage=i, operator=stage.operator, resolution=size,
-                             channels=stage.out_channels, layers=stage.repeats))
+            rows.append(dict(stage=i, operator=stage.operator, image_size=size,
+                             channels=stage.channels, layers=stage.repeats))
             size = output_size(size, stage.stride)
         head = f"Conv1x1 & Pooling & FC" if self.head_channels else "Pooling & FC"
-        rows.append(dict(stage=len(self.stages) + 2, operator=head, resolution=size,
+        rows.append(dict(stage=len(self.stages) + 2, operator=head, image_size=size,
                          channels=self.features, layers=1))
         return rows
 
     def __str__(self) -> str:
-        lines = [f"{self.name}: {self.resolution}x{self.resolution} input, "
+        lines = [f"{self.name}: {self.image_size}x{self.image_size} input, "
                  f"depth x{self.depth:g}, width x{self.width:g}",
                  f"{'Stage':>5}  {'Operator':<24} {'Resolution':>10}  {'Channels':>8}  {'Layers':>6}"]
         for r in self.rows():
-            res = f"{r['resolution']}x{r['resolution']}"
+            res = f"{r['image_size']}x{r['image_size']}"
             lines.append(f"{r['stage']:>5}  {r['operator']:<24} {res:>10}  "
                          f"{r['channels']:>8}  {r['layers']:>6}")
         return "\n".join(lines)
@@ -119,7 +134,7 @@ class Network:
         head = "".join(f"<th>{h}</th>" for h in ("Stage", "Operator", "Resolution", "Channels", "Layers"))
         body = "".join(
             f"<tr><td>{r['stage']}</td><td>{r['operator']}</td>"
-            f"<td>{r['resolution']}&times;{r['resolution']}</td><td>{r['channels']}</td>"
+            f"<td>{r['image_size']}&times;{r['image_size']}</td><td>{r['channels']}</td>"
             f"<td>{r['layers']}</td></tr>" for r in self.rows())
         return f"<p><b>{self.name}</b></p><table><tr>{head}</tr>{body}</table>"
 
@@ -134,21 +149,34 @@ def output_size(size: int, stride: int) -> int:
     return math.ceil(size / stride)
 
 
-def check_resolution(spec: Network, resolution: int) -> None:
-    """Refuse an input smaller than the network's total stride: its last map would be mostly padding."""
-    if not isinstance(resolution, int) or resolution < spec.total_stride:
-        raise ValueError(f"resolution {resolution!r} is too small for {spec.name}: its strides shrink the "
+def check_image_size(spec: Network, image_size: int) -> int:
+    """Refuse a size that is not whole pixels, or smaller than the network's total stride (its last
+    map would be mostly padding)."""
+    if isinstance(image_size, bool) or not isinstance(image_size, int):
+        raise TypeError(f"image_size is a whole number of pixels (e.g. {spec.image_size}), "
+                        f"got {image_size!r} of type {type(image_size).__name__}.")
+    if image_size < spec.total_stride:
+        raise ValueError(f"image_size {image_size} px is too small for {spec.name}: its strides shrink the "
                          f"image {spec.total_stride}-fold, so give at least {spec.total_stride} px.")
+    return image_size
+
+
+def check_num_classes(num_classes: int) -> int:
+    """A classifier needs a positive whole number of classes."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a whole number >= 1 (1000 for ImageNet, 10 for "
+                         f"Fashion-MNIST), got {num_classes!r}.")
+    return num_classes
 
 
 @dataclass(frozen=True)
 class Block:
     """One concrete layer of the network, with everything needed to build or count it."""
 
-    block: str
+    kind: str
     in_channels: int
     out_channels: int
-    hidden_channels: int   # MBConv: expanded width; bottleneck: inner width; separable: = in_channels
+    hidden_channels: int   # MBConv: expanded width; bottleneck: inner width; separable: = in_channels (see blocks.py)
     se_channels: int       # 0 when the block has no squeeze-and-excitation
     kernel: int
     stride: int
@@ -161,9 +189,7 @@ class Block:
 
     @property
     def residual(self) -> bool:
-        if self.block == "bottleneck":
-            return True    # with a projection shortcut when shapes change
-        return self.block == "mbconv" and self.stride == 1 and self.in_channels == self.out_channels
+        return block_kind(self.kind).residual(self)
 
 
 def blocks(spec: Network) -> Iterator[Block]:
@@ -172,33 +198,26 @@ def blocks(spec: Network) -> Iterator[Block]:
     The drop rate rises linearly with the block index, `stochastic_depth * i / num_blocks`,
     as in the reference implementation (the first block is never dropped).
     """
-    size = output_size(spec.resolution, spec.stem_reduction)
+    size = output_size(spec.image_size, spec.stem_reduction)
     channels = spec.stem_channels
     total, index = spec.num_blocks, 0
     for stage in spec.stages:
+        kind = block_kind(stage.kind)
         for repeat in range(stage.repeats):
             stride = stage.stride if repeat == 0 else 1
-            if stage.block == "mbconv":
-                hidden = channels * stage.expand_ratio
-                se = max(1, int(channels * spec.se_ratio)) if stage.se and spec.se_ratio > 0 else 0
-            elif stage.block == "bottleneck":
-                hidden, se = stage.channels, 0
-            else:
-                hidden, se = channels, 0
-            yield Block(stage.block, channels, stage.out_channels, int(hidden), se,
+            # Squeeze-excite is MBConv's, sized from the block's *input* channels (the reference's rule).
+            se = (max(1, int(channels * spec.se_ratio))
+                  if stage.kind == "mbconv" and stage.se and spec.se_ratio > 0 else 0)
+            yield Block(stage.kind, channels, stage.channels, kind.hidden_channels(channels, stage), se,
                         stage.kernel, stride, size, spec.stochastic_depth * index / total)
             size = output_size(size, stride)
-            channels = stage.out_channels
+            channels = stage.channels
             index += 1
-
-
-def _mbconv_stages(rows) -> tuple[Stage, ...]:
-    return tuple(Stage("mbconv", k, s, e, c, n) for e, k, s, c, n in rows)
 
 
 # Table 1 of the paper: EfficientNet-B0, found by the multi-objective architecture search.
 # (expand ratio, kernel, stride, output channels, repeats)
-B0 = Network("b0", _mbconv_stages([
+B0 = Network("b0", stages("mbconv", [
     (1, 3, 1, 16, 1),
     (6, 3, 2, 24, 2),
     (6, 5, 2, 40, 2),
@@ -216,7 +235,7 @@ SMALL_B0 = B0.with_(
     name="small-b0",
     stages=tuple(replace(s, stride=1) if i in (2,) else s for i, s in enumerate(B0.stages)),
     stem_stride=1,
-    resolution=24,
+    image_size=24,
     in_channels=1,
     stochastic_depth=0.1,
 )

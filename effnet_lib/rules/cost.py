@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .architecture import Block, Network, blocks, check_resolution, output_size
+from .architecture import Network, blocks, check_image_size, check_num_classes, output_size
+from .blocks import block_kind, conv_cost
 from .families import resolve
 from .scaling import compound, scale
 
@@ -25,56 +26,24 @@ class Cost(NamedTuple):
         return 2 * self.multiply_adds
 
 
-def _conv(cin: int, cout: int, kernel: int, size: int, groups: int = 1, bias: bool = False,
-          batchnorm: bool = True) -> tuple[int, int]:
-    weights = cin // groups * kernel * kernel * cout
-    params = weights + (cout if bias else 0) + (2 * cout if batchnorm else 0)
-    return params, weights * size * size
-
-
-def _block(b: Block) -> tuple[int, int]:
-    parts = []
-    if b.block == "mbconv":
-        if b.hidden_channels != b.in_channels:
-            parts.append(_conv(b.in_channels, b.hidden_channels, 1, b.in_size))
-        parts.append(_conv(b.hidden_channels, b.hidden_channels, b.kernel, b.out_size, groups=b.hidden_channels))
-        if b.se_channels:
-            parts.append(_conv(b.hidden_channels, b.se_channels, 1, 1, bias=True, batchnorm=False))
-            parts.append(_conv(b.se_channels, b.hidden_channels, 1, 1, bias=True, batchnorm=False))
-        parts.append(_conv(b.hidden_channels, b.out_channels, 1, b.out_size))
-    elif b.block == "separable":
-        parts.append(_conv(b.in_channels, b.in_channels, b.kernel, b.out_size, groups=b.in_channels))
-        parts.append(_conv(b.in_channels, b.out_channels, 1, b.out_size))
-    else:  # bottleneck
-        parts.append(_conv(b.in_channels, b.hidden_channels, 1, b.in_size))
-        parts.append(_conv(b.hidden_channels, b.hidden_channels, b.kernel, b.out_size))
-        parts.append(_conv(b.hidden_channels, b.out_channels, 1, b.out_size))
-        if b.stride != 1 or b.in_channels != b.out_channels:
-            parts.append(_conv(b.in_channels, b.out_channels, 1, b.out_size))
-    return sum(p for p, _ in parts), sum(m for _, m in parts)
-
-
-def cost(name_or_spec: str | Network, resolution: int | None = None, num_classes: int = 1000) -> Cost:
-    """Parameters and multiply-adds of a network at `resolution` px (default: its own), analytically.
+def cost(name_or_spec: str | Network, image_size: int | None = None, num_classes: int = 1000) -> Cost:
+    """Parameters and multiply-adds of a network at `image_size` px (default: its own), analytically.
 
     >>> cost("b0").parameters
     5288548
     """
     spec = resolve(name_or_spec)
-    if resolution is not None:
-        check_resolution(spec, resolution)
-        spec = spec.with_(resolution=resolution)
-    else:
-        check_resolution(spec, spec.resolution)
-    stem_size = output_size(spec.resolution, spec.stem_stride)
-    params, madds = _conv(spec.in_channels, spec.stem_channels, spec.stem_kernel, stem_size)
+    spec = spec.with_(image_size=check_image_size(spec, spec.image_size if image_size is None else image_size))
+    check_num_classes(num_classes)
+    stem_size = output_size(spec.image_size, spec.stem_stride)
+    params, madds = conv_cost(spec.in_channels, spec.stem_channels, spec.stem_kernel, stem_size)
     last, size = spec.stem_channels, stem_size
     for b in blocks(spec):
-        p, m = _block(b)
+        p, m = block_kind(b.kind).cost(b)
         params, madds = params + p, madds + m
         last, size = b.out_channels, b.out_size
     if spec.head_channels:
-        p, m = _conv(last, spec.head_channels, 1, size)
+        p, m = conv_cost(last, spec.head_channels, 1, size)
         params, madds = params + p, madds + m
     params += spec.features * num_classes + num_classes
     madds += spec.features * num_classes

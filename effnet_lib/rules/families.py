@@ -14,32 +14,35 @@ from .scaling import scale
 
 
 class Coefficients(NamedTuple):
-    width: float
+    """A published member of a family: multipliers of B0 (depth, width, in the order of `Multipliers`),
+    its input size in pixels and its dropout rate."""
+
     depth: float
-    resolution: int   # pixels
+    width: float
+    image_size: int   # pixels, not a multiplier: B1 is 240 px, 1.07 x B0's 224
     dropout: float
 
 
 # The reference implementation's table (efficientnet_builder.py), the same in torchvision.
 EFFICIENTNET = {
-    "b0": Coefficients(1.0, 1.0, 224, 0.2),
-    "b1": Coefficients(1.0, 1.1, 240, 0.2),
-    "b2": Coefficients(1.1, 1.2, 260, 0.3),
-    "b3": Coefficients(1.2, 1.4, 300, 0.3),
-    "b4": Coefficients(1.4, 1.8, 380, 0.4),
-    "b5": Coefficients(1.6, 2.2, 456, 0.4),
-    "b6": Coefficients(1.8, 2.6, 528, 0.5),
-    "b7": Coefficients(2.0, 3.1, 600, 0.5),
+    "b0": Coefficients(depth=1.0, width=1.0, image_size=224, dropout=0.2),
+    "b1": Coefficients(depth=1.1, width=1.0, image_size=240, dropout=0.2),
+    "b2": Coefficients(depth=1.2, width=1.1, image_size=260, dropout=0.3),
+    "b3": Coefficients(depth=1.4, width=1.2, image_size=300, dropout=0.3),
+    "b4": Coefficients(depth=1.8, width=1.4, image_size=380, dropout=0.4),
+    "b5": Coefficients(depth=2.2, width=1.6, image_size=456, dropout=0.4),
+    "b6": Coefficients(depth=2.6, width=1.8, image_size=528, dropout=0.5),
+    "b7": Coefficients(depth=3.1, width=2.0, image_size=600, dropout=0.5),
 }
 
 # EfficientNet-Lite (the official README): B0 made friendly to mobile accelerators and integer
 # quantisation: no squeeze-and-excitation, ReLU6 instead of swish, stem and head fixed.
 LITE = {
-    "lite0": Coefficients(1.0, 1.0, 224, 0.2),
-    "lite1": Coefficients(1.0, 1.1, 240, 0.2),
-    "lite2": Coefficients(1.1, 1.2, 260, 0.3),
-    "lite3": Coefficients(1.2, 1.4, 280, 0.3),
-    "lite4": Coefficients(1.4, 1.8, 300, 0.3),
+    "lite0": Coefficients(depth=1.0, width=1.0, image_size=224, dropout=0.2),
+    "lite1": Coefficients(depth=1.1, width=1.0, image_size=240, dropout=0.2),
+    "lite2": Coefficients(depth=1.2, width=1.1, image_size=260, dropout=0.3),
+    "lite3": Coefficients(depth=1.4, width=1.2, image_size=280, dropout=0.3),
+    "lite4": Coefficients(depth=1.8, width=1.4, image_size=300, dropout=0.3),
 }
 
 LITE0_BASE = B0.with_(
@@ -63,7 +66,7 @@ def network(name: str) -> Network:
         return _OTHERS[key]
     else:
         raise ValueError(f"unknown network {name!r}; choose one of: {', '.join(NAMES)}.")
-    return scale(base, depth=c.depth, width=c.width).with_(name=key, resolution=c.resolution, dropout=c.dropout)
+    return scale(base, depth=c.depth, width=c.width).with_(name=key, image_size=c.image_size, dropout=c.dropout)
 
 
 def resolve(name_or_spec: str | Network) -> Network:

@@ -9,6 +9,8 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from .architecture import Network
+from .blocks import block_kind
+from .rounding import round_filters, round_repeats
 
 
 class Multipliers(NamedTuple):
@@ -19,35 +21,8 @@ class Multipliers(NamedTuple):
     resolution: float
 
 
-def round_filters(channels: int, width: float = 1.0, divisor: int = 8) -> int:
-    """Channels after width scaling: the nearest multiple of `divisor`, never 10% below the exact value.
-
-    This is the rule of the TensorFlow reference and of torchvision (`_make_divisible`): hardware
-    likes multiples of 8, but rounding down by more than 10% would lose too much capacity.
-
-    >>> round_filters(16, width=1.2)   # 19.2 rounds to 16, more than 10% low, so one step up
-    24
-    >>> round_filters(32, width=1.1)
-    32
-    """
-    exact = channels * width
-    rounded = max(divisor, int(exact + divisor / 2) // divisor * divisor)
-    if rounded < 0.9 * exact:
-        rounded += divisor
-    return int(rounded)
-
-
-def round_repeats(repeats: int, depth: float = 1.0) -> int:
-    """Layers after depth scaling: always rounded up, so a stage never loses its last layer.
-
-    >>> round_repeats(3, depth=1.1)
-    4
-    """
-    return int(math.ceil(repeats * depth))
-
-
 def _check_positive(name: str, value: float) -> float:
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number greater than 0, got {value!r}; "
                          f"1.0 leaves the {name} of the baseline unchanged.")
     return float(value)
@@ -79,8 +54,9 @@ def scale(spec: Network, depth: float = 1.0, width: float = 1.0,
           resolution: float | None = None) -> Network:
     """A new stage table with every stage `depth` times deeper and `width` times wider (Eq. 2).
 
-    `resolution` is a multiplier of the table's own resolution (as `compound` returns it), rounded to
-    whole pixels; None or 1.0 keeps it. Channels follow `round_filters`, repeats `round_repeats`.
+    `resolution` is the paper's multiplier r of the table's own `image_size` (as `compound` returns
+    it), rounded to whole pixels; None or 1.0 keeps it. Channels follow `round_filters` (as each block
+    kind applies it), repeats `round_repeats`.
     A Lite table (`scale_stem_head=False`, `scale_end_stages=False`) keeps its stem, head and the
     repeats of its first and last stages, as the EfficientNet-Lite reference does.
 
@@ -91,26 +67,26 @@ def scale(spec: Network, depth: float = 1.0, width: float = 1.0,
     """
     depth = _check_positive("depth", depth)
     width = _check_positive("width", width)
-    pixels = spec.resolution
+    pixels = spec.image_size
     if resolution is not None:
         resolution = _check_positive("resolution", resolution)
         if resolution > 16:
-            raise ValueError(f"resolution is a multiplier of the table's {spec.resolution} px (e.g. 1.15), "
-                             f"got {resolution!r}; for a size in pixels use spec.with_(resolution={int(resolution)}).")
-        pixels = int(round(spec.resolution * resolution))
+            raise ValueError(f"resolution is a multiplier of the table's {spec.image_size} px (e.g. 1.15), "
+                             f"got {resolution!r}; for a size in pixels use spec.with_(image_size={int(resolution)}).")
+        pixels = int(round(spec.image_size * resolution))
     last = len(spec.stages) - 1
     stages = []
     for i, stage in enumerate(spec.stages):
         keep_depth = not spec.scale_end_stages and i in (0, last)
         stages.append(replace(
             stage,
-            channels=round_filters(stage.channels, width),
+            channels=block_kind(stage.kind).scaled_channels(stage, width),
             repeats=stage.repeats if keep_depth else round_repeats(stage.repeats, depth)))
     fixed = not spec.scale_stem_head
     return replace(
         spec,
         stages=tuple(stages),
-        resolution=pixels,
+        image_size=pixels,
         stem_channels=spec.stem_channels if fixed else round_filters(spec.stem_channels, width),
         head_channels=(spec.head_channels if fixed or not spec.head_channels
                        else round_filters(spec.head_channels, width)),
