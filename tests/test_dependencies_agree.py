@@ -30,11 +30,23 @@ def _pyproject() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
+def _extra(name: str) -> list[Requirement]:
+    """An extra's requirements, with the extras it names of this project itself (effnet-lib[...]) expanded."""
+    project = _pyproject()["project"]
+    found = []
+    for requirement in map(Requirement, project["optional-dependencies"][name]):
+        if canonicalize_name(requirement.name) == canonicalize_name(project["name"]):
+            for inner in sorted(requirement.extras):
+                found += _extra(inner)
+        else:
+            found.append(requirement)
+    return found
+
+
 def _pyproject_requirements() -> dict[str, Requirement]:
     """The library's and the course extra's requirements, by canonical name."""
-    project = _pyproject()["project"]
-    lines = project["dependencies"] + project["optional-dependencies"]["course"]
-    return {canonicalize_name(r.name): r for r in map(Requirement, lines)}
+    lines = list(map(Requirement, _pyproject()["project"]["dependencies"])) + _extra("course")
+    return {canonicalize_name(r.name): r for r in lines}
 
 
 def _conda_file(path: Path) -> tuple[list[str], list[str]]:

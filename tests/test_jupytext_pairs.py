@@ -8,10 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import jupytext
+from jupytext.paired_paths import paired_paths
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ("notebooks", "solutions", "exercises")
+# Each folder's pairing: the course keeps its py:percent twins in a sub-folder, so a student's file
+# browser shows each notebook once; the exercise folders keep them beside the notebooks.
+FOLDERS = {"notebooks": "ipynb,py//py:percent", "solutions": "ipynb,py:percent", "exercises": "ipynb,py:percent"}
 
 
 def _notebooks() -> list[Path]:
@@ -20,8 +23,20 @@ def _notebooks() -> list[Path]:
 
 def _percent_scripts() -> list[Path]:
     """The .py files in the notebook folders that are jupytext notebooks (they carry its header)."""
-    scripts = (p for folder in FOLDERS for p in (ROOT / folder).glob("*.py"))
+    scripts = (p for folder in FOLDERS for p in [*(ROOT / folder).glob("*.py"), *(ROOT / folder).glob("py/*.py")])
     return sorted(p for p in scripts if "jupytext:" in p.read_text()[:2000])
+
+
+def _twin(notebook: Path) -> Path:
+    """Where the notebook's folder keeps its py:percent twin (jupytext's own rule for the pairing)."""
+    paths = paired_paths(str(notebook), "ipynb", FOLDERS[notebook.parent.name])
+    return Path(next(path for path, fmt in paths if fmt["extension"] == ".py"))
+
+
+def _notebook_of(script: Path) -> Path:
+    folder = script.parent.parent if script.parent.name == "py" else script.parent
+    paths = paired_paths(str(script), "py:percent", FOLDERS[folder.name])
+    return Path(next(path for path, fmt in paths if fmt["extension"] == ".ipynb"))
 
 
 def _id(path: Path) -> str:
@@ -40,8 +55,9 @@ def test_the_course_has_a_start_notebook():
 
 @pytest.mark.parametrize("notebook", _notebooks(), ids=_id)
 def test_notebook_has_a_percent_twin_with_the_same_cells(notebook):
-    twin = notebook.with_suffix(".py")
-    assert twin.is_file(), f"{_id(notebook)} has no py:percent twin; make one with `jupytext --set-formats ipynb,py:percent {_id(notebook)}`"
+    twin = _twin(notebook)
+    assert twin.is_file(), (f"{_id(notebook)} has no py:percent twin; make one with "
+                            f"`jupytext --set-formats {FOLDERS[notebook.parent.name]} {_id(notebook)}`")
     assert jupytext.read(twin).metadata.get("jupytext", {}).get("text_representation", {}).get(
         "format_name") == "percent", f"{_id(twin)} is not in the py:percent format"
     ipynb_cells, py_cells = _cells(notebook), _cells(twin)
@@ -55,12 +71,12 @@ def test_notebook_has_a_percent_twin_with_the_same_cells(notebook):
 @pytest.mark.parametrize("notebook", _notebooks(), ids=_id)
 def test_notebook_declares_its_pairing_so_jupyterlab_keeps_it(notebook):
     formats = jupytext.read(notebook).metadata.get("jupytext", {}).get("formats", "")
-    assert set(formats.split(",")) == {"ipynb", "py:percent"}, (
-        f"{_id(notebook)} pairs as {formats!r}; want 'ipynb,py:percent' "
-        f"(`jupytext --set-formats ipynb,py:percent {_id(notebook)}`)")
+    wanted = FOLDERS[notebook.parent.name]
+    assert formats == wanted, (f"{_id(notebook)} pairs as {formats!r}; want {wanted!r} "
+                               f"(`jupytext --set-formats {wanted} {_id(notebook)}`)")
 
 
 @pytest.mark.parametrize("script", _percent_scripts(), ids=_id)
 def test_percent_script_has_its_notebook(script):
-    notebook = script.with_suffix(".ipynb")
+    notebook = _notebook_of(script)
     assert notebook.is_file(), f"{_id(script)} has no .ipynb; make it with `jupytext --sync {_id(script)}`"

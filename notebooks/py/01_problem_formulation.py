@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: ipynb,py//py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -44,7 +44,7 @@ if "google.colab" in sys.modules:
     checkout = Path("/content") / REPOSITORY.split("/")[1]
     if not checkout.exists():
         subprocess.run(["git", "clone", "--depth", "1", f"https://github.com/{REPOSITORY}", str(checkout)], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{checkout}[course]"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{checkout}[notebooks]"], check=True)
     sys.path.insert(0, str(checkout))  # this running kernel does not see the fresh editable install
 
 # %% [markdown]
