@@ -60,14 +60,6 @@ def test_dimension_costs_reject_unknown_dimensions():
         plots.dimension_costs({"height": {"multiplier": [1], "multiply_adds": [1]}})
 
 
-def test_dimension_accuracy_names_figure_3():
-    fig = plots.dimension_accuracy({"depth": {"multiplier": [1, 2], "multiply_adds": [1e9, 2e9],
-                                              "accuracy": [0.8, 0.85]}})
-    assert "Figure 3" in _titles(fig)
-    with pytest.raises(ValueError, match="accuracy"):
-        plots.dimension_accuracy({"depth": {"multiplier": [1], "multiply_adds": [1e9]}})
-
-
 def test_stage_diagram_draws_one_box_per_row_of_table_1():
     rows = en.B0.rows()
     fig = plots.stage_diagram(rows)
@@ -111,34 +103,3 @@ def test_table_renders_markdown_and_checks_row_lengths():
     with pytest.raises(ValueError, match="2 cells"):
         plots.table(["a", "b"], [(1,)])
 
-
-def _result(strategy, depth=1.0, width=1.0, resolution=1.0, seed=0, accuracy=0.5, madds=100):
-    return {"variant": dict(strategy=strategy, depth=depth, width=width, resolution=resolution),
-            "seed": seed, "multiply_adds": madds, "final_accuracy": accuracy}
-
-
-def test_study_sweeps_average_seeds_and_start_from_the_baseline():
-    results = [_result("baseline", accuracy=0.6), _result("baseline", seed=1, accuracy=0.7),
-               _result("width", width=2.0, accuracy=0.8, madds=400), _result("compound", 1.2, 1.1, 1.15),
-               _result("depth", depth=3.0, accuracy=0.75, madds=300)]
-    sweeps = plots.study_sweeps(results)
-    assert set(sweeps) == {"width", "depth"}
-    assert sweeps["width"]["multiplier"] == [1.0, 2.0]
-    assert sweeps["width"]["accuracy"] == pytest.approx([0.65, 0.8])
-    assert sweeps["width"]["seeds"] == [2, 1]
-    assert sweeps["depth"]["multiply_adds"] == [100, 300]
-    assert plots.study_sweeps([]) == {}
-
-
-def test_figure_4_lines_group_runs_by_depth_and_resolution():
-    results = [_result("baseline", accuracy=0.6), _result("width", width=1.4, accuracy=0.7),
-               _result("grid", depth=2.0, resolution=1.3, width=1.0, accuracy=0.65),
-               _result("grid", depth=2.0, resolution=1.3, width=1.4, accuracy=0.75),
-               _result("grid", depth=2.0, resolution=1.3, width=1.4, seed=1, accuracy=0.85),
-               _result("depth", depth=2.0, accuracy=0.66)]
-    lines = plots.figure_4_lines(results, [(1.0, 1.0), (2.0, 1.3), (2.0, 1.0)])
-    assert set(lines) == {(1.0, 1.0), (2.0, 1.3)}      # (2, 1) has one width only
-    assert lines[(2.0, 1.3)]["width"] == [1.0, 1.4]
-    assert lines[(2.0, 1.3)]["accuracy"] == pytest.approx([0.65, 0.8])
-    fig = plots.width_interaction(lines)
-    assert "Figure 4" in _titles(fig) and len(fig.axes[0].lines) == 2

@@ -12,12 +12,11 @@ from typing import Mapping, NamedTuple, Sequence
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import FuncFormatter
+
+from .style import COLOURS, SYMBOLS, plain_log_labels as _plain_log_labels
 
 # The exponent with which a plain convolution's multiply-adds grow in each dimension (Section 3.3).
 EXPONENTS = {"width": 2, "depth": 1, "resolution": 2}
-SYMBOLS = {"width": "w", "depth": "d", "resolution": "r"}
-COLOURS = {"width": "tab:blue", "depth": "tab:orange", "resolution": "tab:green", "compound": "tab:red"}
 
 
 def _axes(axes, count: int, size: tuple[float, float]):
@@ -33,12 +32,6 @@ def _axes(axes, count: int, size: tuple[float, float]):
     if len(axes) != count:
         raise ValueError(f"this figure draws {count} panel(s); got {len(axes)} axes.")
     return axes[0].figure, axes
-
-
-def _plain_log_labels(axis) -> None:
-    """Label a log axis 0.5, 1, 2, 5, 10 rather than 5 x 10^-1: easier to read off."""
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
 
 
 def _need(data: Mapping, keys: Sequence[str], what: str) -> None:
@@ -117,30 +110,6 @@ def dimension_costs(sweeps: Mapping[str, Mapping], log: bool = False, axes=None)
         ax.set_title(f"Figure 3 ({name}): cost of ${SYMBOLS[name]}$ alone")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
-    return fig
-
-
-def dimension_accuracy(sweeps: Mapping[str, Mapping], axes=None) -> Figure:
-    """Accuracy against multiply-adds, one panel per scaled dimension: Figure 3's layout.
-
-    sweeps: {"width" | "depth" | "resolution": {"multiplier": [...], "multiply_adds": [...],
-    "accuracy": [...]}}, accuracy in [0, 1] or in percent; each point is labelled with its multiplier.
-    """
-    names = [n for n in EXPONENTS if n in sweeps]
-    if not names:
-        raise ValueError(f"sweeps must be keyed by some of {list(EXPONENTS)}, got {list(sweeps)}.")
-    fig, panels = _axes(axes, len(names), (4 * len(names), 3.6))
-    for ax, name in zip(panels, names):
-        data = sweeps[name]
-        _need(data, ("multiplier", "multiply_adds", "accuracy"), f"the {name} sweep")
-        xs = [v / 1e9 for v in data["multiply_adds"]]
-        ax.plot(xs, data["accuracy"], "o-", color=COLOURS[name])
-        for x, y, m in zip(xs, data["accuracy"], data["multiplier"]):
-            ax.annotate(f"{SYMBOLS[name]}={m:g}", (x, y), textcoords="offset points", xytext=(3, -10), fontsize=8)
-        ax.set_xlabel("multiply-adds (billions)")
-        ax.set_ylabel("test accuracy")
-        ax.set_title(f"Figure 3 ({name}): accuracy of ${SYMBOLS[name]}$ alone")
-        ax.grid(True, alpha=0.3)
     return fig
 
 
@@ -284,76 +253,3 @@ def table(headers: Sequence[str], rows: Sequence[Sequence]) -> Table:
         raise ValueError(f"every row needs {len(headers)} cells ({list(headers)}); this one has {len(wrong[0])}: {wrong[0]}")
     return Table(tuple(headers), rows)
 
-
-def study_sweeps(results: Sequence[Mapping], accuracy: str = "final_accuracy") -> dict:
-    """Results of the scaling study (`effnet_lib.learn.experiments.load_results()`) as Figure 3 sweeps.
-
-    Keeps the baseline and the single-dimension runs, averages `accuracy` over seeds, and returns
-    {"width" | "depth" | "resolution": {"multiplier", "multiply_adds", "accuracy", "seeds"}}, sorted by
-    multiplier, each starting from the baseline. Dimensions without runs are left out.
-    """
-    groups: dict[tuple, list] = {}
-    for r in results:
-        variant = r["variant"]
-        if variant["strategy"] not in ("baseline", *EXPONENTS):
-            continue
-        key = (variant["strategy"], variant["depth"], variant["width"], variant["resolution"])
-        groups.setdefault(key, []).append(r)
-    baselines = [rs for (strategy, *_), rs in groups.items() if strategy == "baseline"]
-    sweeps = {}
-    for name in EXPONENTS:
-        points = [(k, rs) for k, rs in groups.items() if k[0] == name]
-        if not points:
-            continue
-        index = {"depth": 1, "width": 2, "resolution": 3}[name]
-        rows = [(k[index], rs) for k, rs in points] + [(1.0, rs) for rs in baselines]
-        rows.sort(key=lambda row: row[0])
-        sweeps[name] = {
-            "multiplier": [m for m, _ in rows],
-            "multiply_adds": [rs[0]["multiply_adds"] for _, rs in rows],
-            "accuracy": [sum(r[accuracy] for r in rs) / len(rs) for _, rs in rows],
-            "seeds": [len(rs) for _, rs in rows],
-        }
-    return sweeps
-
-
-def figure_4_lines(results: Sequence[Mapping], bases: Sequence[tuple[float, float]],
-                   accuracy: str = "final_accuracy") -> dict:
-    """Results of the scaling study grouped as Figure 4's lines: for each (depth, resolution) base,
-    the runs at several widths, seeds averaged: {(d, r): {"width", "multiply_adds", "accuracy"}}.
-
-    Any run whose depth and resolution multipliers are a base's counts (the width sweep of the
-    (1, 1) base is also Figure 3's width curve). Bases with fewer than two widths are left out.
-    """
-    lines = {}
-    for d, r in bases:
-        runs: dict[float, list] = {}
-        for result in results:
-            v = result["variant"]
-            if math.isclose(v["depth"], d) and math.isclose(v["resolution"], r, rel_tol=1e-3):
-                runs.setdefault(v["width"], []).append(result)
-        if len(runs) < 2:
-            continue
-        widths = sorted(runs)
-        lines[(d, r)] = {"width": widths,
-                         "multiply_adds": [runs[w][0]["multiply_adds"] for w in widths],
-                         "accuracy": [sum(x[accuracy] for x in runs[w]) / len(runs[w]) for w in widths]}
-    return lines
-
-
-def width_interaction(lines: Mapping[tuple, Mapping], axes=None) -> Figure:
-    """Figure 4: accuracy against multiply-adds while width grows, one line per (depth, resolution) base."""
-    if not lines:
-        raise ValueError("no lines to draw: give {(depth, resolution): {'width', 'multiply_adds', 'accuracy'}}.")
-    fig, (ax,) = _axes(axes, 1, (6, 4))
-    for (d, r), line in lines.items():
-        _need(line, ("width", "multiply_adds", "accuracy"), f"the line (d={d}, r={r})")
-        ax.plot([m / 1e9 for m in line["multiply_adds"]], line["accuracy"], "o-", label=f"d = {d:g}, r = {r:g}")
-        for x, y, w in zip(line["multiply_adds"], line["accuracy"], line["width"]):
-            ax.annotate(f"w={w:g}", (x / 1e9, y), textcoords="offset points", xytext=(3, -10), fontsize=7)
-    ax.set_xlabel("multiply-adds (billions)")
-    ax.set_ylabel("test accuracy")
-    ax.set_title("Figure 4: scaling width for different (depth, resolution) baselines")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    return fig

@@ -17,12 +17,11 @@ import math
 import statistics
 from typing import Mapping, Sequence
 
+from .style import COLOURS, SYMBOLS
+
 __all__ = ["summarize", "curves", "figure_3", "figure_4", "figure_8", "findings", "table_rows"]
 
 SINGLE = ("width", "depth", "resolution")
-COLOURS = {"width": "tab:blue", "depth": "tab:orange", "resolution": "tab:green", "compound": "tab:red",
-           "baseline": "black"}
-SYMBOLS = {"width": "w", "depth": "d", "resolution": "r"}
 
 
 def summarize(results: Sequence[Mapping], accuracy: str = "final_accuracy") -> list[dict]:
