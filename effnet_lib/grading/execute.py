@@ -1,4 +1,4 @@
-"""Run a notebook cell by cell in a fresh kernel, with a time limit per cell.
+"""Run a notebook cell by cell in a fresh, sandboxed kernel, with a time limit per cell.
 
 A cell that raises records its error and the next cell runs, as in a student's session. A cell
 that runs past the limit, or that kills the kernel (``exit()``, a crash), is marked, and the
@@ -6,17 +6,21 @@ notebook runs again in a new kernel without it: the cells before it are re-run t
 state, the cells after it get their chance. Interrupting the kernel instead would be cheaper,
 but a loop that swallows ``KeyboardInterrupt`` ignores it, and cancelled reads can lose output
 messages; a new kernel has neither problem. Nothing here raises because of what a notebook does.
+
+Every run gets a new :class:`~.sandbox.Sandbox` (kernel, scratch folder and all), removed after:
+nothing a cell left behind survives into the next run or past the grading.
 """
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
+
+from .sandbox import Isolation, Sandbox
 
 # How many cells may time out or kill the kernel before the rest is given up on.
 MAX_RESTARTS = 3
@@ -39,43 +43,44 @@ def _error_output(name: str, message: str) -> NotebookNode:
 
 
 def run_notebook(
-    nb: NotebookNode, timeout: float = 60.0, kernel_name: str = "python3", cwd: str | None = None
+    nb: NotebookNode, timeout: float = 60.0, isolation: Isolation = Isolation(), quiet: frozenset[int] = frozenset()
 ) -> Execution:
     """Execute *nb* in place (outputs are written into its cells) and say what went wrong.
 
-    *cwd* is the kernel's working directory; by default a new empty temporary folder, so
-    whatever the notebook writes never lands next to the submission.
+    *isolation* says how the kernel is confined; its working directory is the sandbox's empty
+    scratch folder. Cells in *quiet* (the grader's own checks) run without entering the
+    kernel's history, so the student's cells keep their execution counts.
     """
     result = Execution()
     code_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     skipped: set[int] = set()
-    with tempfile.TemporaryDirectory(prefix="effnet-grading-") as scratch:
-        for attempt in range(MAX_RESTARTS + 1):
-            failed = _run_once(nb, code_cells, skipped, result, timeout, kernel_name, cwd or scratch)
-            if failed is None:
-                return result
-            skipped.add(failed)
-        reason = f"not run: more than {MAX_RESTARTS} cells timed out or killed the kernel"
-        result.kernel_problem = reason
-        for index in code_cells:
-            if index > max(skipped) and index not in skipped:
-                result.not_run[index] = reason
-                result.replies.pop(index, None)
+    for attempt in range(MAX_RESTARTS + 1):
+        with Sandbox(isolation) as sandbox:
+            failed = _run_once(nb, code_cells, skipped, result, timeout, sandbox, quiet)
+        if failed is None:
+            return result
+        skipped.add(failed)
+    reason = f"not run: more than {MAX_RESTARTS} cells timed out or killed the kernel"
+    result.kernel_problem = reason
+    for index in code_cells:
+        if index > max(skipped) and index not in skipped:
+            result.not_run[index] = reason
+            result.replies.pop(index, None)
     return result
 
 
-def _run_once(nb, code_cells, skipped, result, timeout, kernel_name, cwd) -> int | None:
+def _run_once(nb, code_cells, skipped, result, timeout, sandbox, quiet) -> int | None:
     """Run every code cell not in *skipped* in a new kernel; the index of a cell that had to
     be given up on (timed out or killed the kernel), or None when the run went to the end."""
     client = NotebookClient(
         nb,
+        km=sandbox.kernel_manager(),
         timeout=timeout,
-        kernel_name=kernel_name,
         allow_errors=True,
         record_timing=False,
         shutdown_kernel="immediate",
         iopub_timeout=10,
-        resources={"metadata": {"path": cwd}},
+        resources={"metadata": {"path": str(sandbox.scratch)}},
     )
 
     def record(cell, cell_index, execute_reply):
@@ -93,7 +98,7 @@ def _run_once(nb, code_cells, skipped, result, timeout, kernel_name, cwd) -> int
                 cell.outputs, cell.execution_count = [], None
                 result.replies.pop(index, None)
                 try:
-                    client.execute_cell(cell, index)
+                    client.execute_cell(cell, index, store_history=index not in quiet)
                 except CellTimeoutError:
                     message = f"cell ran longer than the limit of {timeout:g} s and was stopped"
                     cell.outputs.append(_error_output("TimeoutError", message))

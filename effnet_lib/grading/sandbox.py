@@ -1,0 +1,272 @@
+"""Each student's kernel in a sandbox of its own: bubblewrap (``bwrap``) on Linux.
+
+What the kernel sees: the system's ``/usr`` (libraries, datasets under /usr/share), the
+interpreter and virtual environment the grader runs in, the ``effnet_lib`` package folder and
+the course's ``data/`` beside it, all read-only; a private ``/tmp`` of bounded size; and one
+read-write folder of its own (its working directory and the unix sockets it talks over). The
+instructor's solutions, the submissions, the report and the rest of the file system are not
+there at all. It has its own process tree (it cannot see or signal the grader, and everything
+it starts dies with it), no network (not even the host's loopback, hence ``ipc`` sockets
+instead of TCP), a new session (no terminal to type into) and limits on memory, processes and
+file size (:mod:`.launcher`).
+
+``Sandbox(confine=False)`` gives the same interface without any of this, for systems without
+bubblewrap; the command line only allows it with ``--unsafe-no-sandbox``.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+
+from .cells import GradingError
+
+MiB, GiB = 1 << 20, 1 << 30
+
+# The effnet_lib package (this file is effnet_lib/grading/sandbox.py) and, in a source checkout,
+# the course's data folder beside it: what the exercises import and read.
+PACKAGE = Path(__file__).resolve().parents[1]
+LAUNCHER = Path(__file__).resolve().with_name("launcher.py")
+# Where the launcher appears inside the sandbox.
+LAUNCHER_INSIDE = "/run/effnet-grading/launcher.py"
+
+# Files from /etc the dynamic linker and Python want; the rest of /etc stays out.
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives")
+# Top-level system folders: symlinks into /usr on merged-/usr systems, real folders elsewhere.
+SYSTEM_TOPS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+# When the grader is root, each kernel runs as its own unused user id (see launcher.py), made
+# from the grading process's id and a count of its sandboxes: no two kernels share a process
+# count, not even one starting while the last one's processes are still being torn down.
+UID_BASE = 2_000_000_000
+_sandboxes_made = itertools.count()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one kernel may use. ``memory`` counts private writable memory (RLIMIT_DATA);
+    the address space gets ``address_space_extra`` on top, because PyTorch and OpenMP reserve
+    gigabytes of address space they never touch."""
+
+    memory: int = 4 * GiB
+    processes: int = 256  # processes and threads together
+    file_size: int = 1 * GiB
+    tmp_size: int = 512 * MiB  # the private /tmp and /dev/shm, each
+    threads: int = 2  # OMP_NUM_THREADS: concurrent kernels do not fight over cores
+    address_space_extra: int = 8 * GiB
+
+    def check(self) -> None:
+        for name in ("memory", "processes", "file_size", "tmp_size", "threads"):
+            if getattr(self, name) < 1:
+                raise GradingError(f"the sandbox's {name.replace('_', ' ')} limit must be positive, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How every kernel of a grading run is confined (plain data, so worker processes get it).
+
+    ``confine=False`` runs kernels as ordinary processes of the grader: no sandbox, no limits.
+    ``expose`` lists more host folders the kernels may read (datasets, model weights).
+    """
+
+    confine: bool = True
+    limits: Limits = Limits()
+    expose: tuple[Path, ...] = ()
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def read_only_paths(expose: tuple[Path, ...] = ()) -> list[Path]:
+    """The host folders bound read-only into every sandbox, besides /usr and the system tops."""
+    wanted = [Path(p) for p in (sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix)]
+    wanted += [PACKAGE, PACKAGE.parent / "data", *map(Path, expose)]
+    paths: list[Path] = []
+    for path in wanted:
+        for variant in (path.absolute(), path.resolve()):
+            if variant.exists() and not _is_inside(variant, Path("/usr")) and variant not in paths:
+                paths.append(variant)
+    # The data folder only belongs to a source checkout, never to a whole site-packages.
+    return [p for p in paths if not (p.name == "data" and p.parent.name == "site-packages")]
+
+
+def check_hidden(hidden: list[Path], expose: tuple[Path, ...] = ()) -> None:
+    """Refuse when a folder the kernel can read holds something it must not (the solutions,
+    the submissions, the report): say which bound folder exposes it."""
+    bound = read_only_paths(expose) + [Path("/usr")]
+    for secret in hidden:
+        secret = Path(secret).resolve()
+        for folder in bound:
+            if _is_inside(secret, folder.resolve()):
+                raise GradingError(
+                    f"{secret} is inside {folder}, which every sandboxed kernel can read; "
+                    "move it (or the virtual environment) elsewhere so students cannot read it"
+                )
+
+
+class Sandbox:
+    """The private world of one kernel; use as a context manager (its folder is removed after).
+
+    ``kernel_manager()`` gives a jupyter_client kernel manager whose kernel starts inside it.
+    """
+
+    def __init__(self, isolation: Isolation = Isolation()):
+        self.isolation = isolation
+        self.limits, self.confine, self.expose = isolation.limits, isolation.confine, isolation.expose
+        # Short on purpose: unix socket paths are limited to about 100 characters.
+        self.folder = Path(tempfile.mkdtemp(prefix="effnet-grading-"))
+        self.scratch = self.folder / "scratch"
+        self.scratch.mkdir()
+        self.uid = None
+        if self.confine and os.geteuid() == 0:
+            self.uid = UID_BASE + (os.getpid() << 8) + next(_sandboxes_made) % 256
+        if self.uid is not None:
+            for path in (self.folder, self.scratch):
+                os.chown(path, self.uid, self.uid)
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def kernel_manager(self) -> AsyncKernelManager:
+        if not self.confine:
+            return AsyncKernelManager(kernel_name="python3")
+        manager = _SandboxedKernelManager(
+            kernel_name="python3",
+            transport="ipc",
+            ip=str(self.folder / "k"),
+            connection_file=str(self.folder / "kernel.json"),
+        )
+        manager.sandbox = self
+        return manager
+
+    def command(self, argv: list[str]) -> list[str]:
+        """*argv* wrapped: run inside bubblewrap, with the limits, as the sandbox's user."""
+        limits = self.limits
+        args = ["bwrap", "--die-with-parent", "--new-session"]
+        args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+        if self.uid is None:  # not root: an unprivileged user namespace that cannot nest another
+            args += ["--unshare-user", "--disable-userns"]
+        else:  # root: keep only what the launcher needs to switch to the sandbox's user id
+            args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        args += ["--ro-bind", "/usr", "/usr"]
+        for top in SYSTEM_TOPS:
+            if os.path.islink(top):
+                args += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                args += ["--ro-bind", top, top]
+        binds = [(Path(path), Path(path)) for path in ETC_FILES if os.path.exists(path)]
+        binds += [(path.resolve(), path) for path in read_only_paths(self.expose)]
+        binds.append((LAUNCHER, Path(LAUNCHER_INSIDE)))
+        # bwrap would create the folders above a bind as root-only; the kernel is not root.
+        args += _parent_folders([inside for _, inside in binds] + [self.folder])
+        for host, inside in binds:
+            args += ["--ro-bind", str(host), str(inside)]
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        for tmp in ("/tmp", "/dev/shm"):
+            args += ["--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", tmp]
+        args += ["--bind", str(self.folder), str(self.folder)]
+        args += ["--hostname", "sandbox", "--clearenv"]
+        for name, value in self.environment().items():
+            args += ["--setenv", name, value]
+        launch = [sys.executable, "-I", "-S", LAUNCHER_INSIDE,
+                  "--data", str(limits.memory),
+                  "--address-space", str(limits.memory + limits.address_space_extra),
+                  "--processes", str(limits.processes),
+                  "--file-size", str(limits.file_size),
+                  "--cwd", str(self.scratch)]
+        if self.uid is not None:
+            launch += ["--uid", str(self.uid)]
+        return args + ["--", *launch, "--", *argv]
+
+    def environment(self) -> dict[str, str]:
+        """The kernel's whole environment: nothing of the instructor's is passed on."""
+        return {
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": "/tmp",
+            "USER": "student",
+            "LOGNAME": "student",
+            "LANG": "C.UTF-8",
+            "MPLCONFIGDIR": "/tmp/matplotlib",
+            "IPYTHONDIR": "/tmp/ipython",
+            "OMP_NUM_THREADS": str(self.limits.threads),
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            # ipykernel watches its parent unless told pid 1; the sandbox already ends it with us.
+            "JPY_PARENT_PID": "1",
+        }
+
+
+def _parent_folders(paths: list[Path]) -> list[str]:
+    """bwrap arguments making every folder above *paths* (outside /usr) readable by anyone."""
+    args: list[str] = []
+    seen: set[Path] = set()
+    for path in paths:
+        for parent in reversed(Path(path).parents):
+            if parent == Path("/") or parent in seen or _is_inside(parent, Path("/usr")):
+                continue
+            seen.add(parent)
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+class _SandboxedKernelManager(AsyncKernelManager):
+    """Starts the grader's own Python as an IPython kernel inside ``self.sandbox``.
+
+    The command is built here rather than taken from a kernelspec: a ``python3`` kernelspec
+    installed by the instructor could name another interpreter, whose files are not bound in.
+    """
+
+    sandbox: Sandbox
+
+    def write_connection_file(self, **kwargs) -> None:
+        super().write_connection_file(**kwargs)
+        if self.sandbox.uid is not None:  # the kernel, no longer root, must read it
+            os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
+        return self.sandbox.command(kernel + list(extra_arguments or []))
+
+
+@functools.lru_cache(maxsize=None)
+def sandbox_problem() -> str | None:
+    """Why sandboxed grading cannot run on this machine, in words with the fix; None if it can.
+
+    Starts one real sandbox (about a tenth of a second) rather than trusting that ``bwrap``
+    exists: a container may forbid the namespaces it needs.
+    """
+    if not sys.platform.startswith("linux"):
+        return (f"the grader's sandbox needs Linux (bubblewrap); this is {sys.platform}. Grade on a "
+                "Linux machine or virtual machine, or pass --unsafe-no-sandbox to run students' code "
+                "with your own permissions")
+    if shutil.which("bwrap") is None:
+        return ("bubblewrap (bwrap) is not installed, and the grader needs it to isolate students' code: "
+                "install it (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap), "
+                "or pass --unsafe-no-sandbox to run students' code with your own permissions")
+    with Sandbox() as sandbox:
+        probe = sandbox.command([sys.executable, "-I", "-S", "-c", "print('sandbox ok')"])
+        try:
+            done = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"bubblewrap could not be started: {error}"
+    if done.returncode != 0 or "sandbox ok" not in done.stdout:
+        detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return (f"bubblewrap is installed but could not make a sandbox here ({detail}); it needs "
+                "unprivileged user namespaces or root outside a restricted container. Fix that, or "
+                "pass --unsafe-no-sandbox to run students' code with your own permissions")
+    return None
