@@ -2,6 +2,8 @@
 
 These are the only figures the library does not compute: it computes its own and the course sets
 them side by side with these. Parameters in millions, FLOPS (multiply-adds) in billions.
+Where the first version (arXiv v1, May 2019) printed other numbers, `V1_TOP1` keeps the ones the
+course mentions, so a notebook can say which version a number comes from.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ class Published(NamedTuple):
     top1: float | None
     top5: float | None
     parameters_millions: float | None
-    flops_billions: float
+    flops_billions: float | None     # None where the paper prints "-" (GPipe)
 
 
 # Table 2: the EfficientNet family on ImageNet.
@@ -28,6 +30,35 @@ TABLE_2 = {
     "b6": Published(84.0, 96.8, 43, 19),
     "b7": Published(84.3, 97.0, 66, 37),
 }
+
+# Table 2's other ConvNets, grouped there with the EfficientNet of similar accuracy (the key).
+# Figures 1 and 5 plot these against parameters and FLOPS. GPipe's FLOPS are printed as "-".
+TABLE_2_OTHERS = {
+    "b0": {"ResNet-50": Published(76.0, 93.0, 26, 4.1), "DenseNet-169": Published(76.2, 93.2, 14, 3.5)},
+    "b1": {"ResNet-152": Published(77.8, 93.8, 60, 11), "DenseNet-264": Published(77.9, 93.9, 34, 6.0),
+           "Inception-v3": Published(78.8, 94.4, 24, 5.7), "Xception": Published(79.0, 94.5, 23, 8.4)},
+    "b2": {"Inception-v4": Published(80.0, 95.0, 48, 13), "Inception-ResNet-v2": Published(80.1, 95.1, 56, 13)},
+    "b3": {"ResNeXt-101": Published(80.9, 95.6, 84, 32), "PolyNet": Published(81.3, 95.8, 92, 35)},
+    "b4": {"SENet": Published(82.7, 96.2, 146, 42), "NASNet-A": Published(82.7, 96.2, 89, 24),
+           "AmoebaNet-A": Published(82.8, 96.1, 87, 23), "PNASNet": Published(82.9, 96.2, 86, 25)},
+    "b5": {"AmoebaNet-C": Published(83.5, 96.5, 155, 41)},
+    "b7": {"GPipe": Published(84.3, 97.0, 556, None)},
+}
+# The library has stage tables for two of them, so their parameters and FLOPS can be computed too.
+LIBRARY_TABLES = {"ResNet-50": "resnet-50", "ResNet-152": "resnet-152"}
+
+# Where the paper's prose says something else than its tables (v5): (what, in the text, in a table).
+TEXT_VERSUS_TABLES = (
+    ("GPipe's parameters (millions)", 557, 556),          # Section 2 vs Table 2 and Figure 1
+    ("SENet's parameters (millions)", 145, 146),          # Section 2 vs Table 2
+    ("ResNet-50's top-1 (%)", 76.3, 76.0),                # Section 1 vs Tables 2 and 3
+    ("B4's top-1 (%)", 83.0, 82.9),                       # Section 1 vs Table 2
+)
+
+# arXiv v1 (May 2019) printed lower top-1 for most of the family; v5 (the course's source) revised
+# them. Table 4 of v5 still pairs B1 and B7 with their v1 accuracies (see TABLE_4 below).
+V1_TOP1 = {"b0": 76.3, "b1": 78.8, "b4": 82.6, "b7": 84.4}
+V1_TOP5 = {"b7": 97.1}
 
 # Table 7 (models of Figure 7, all scaled from B0): FLOPS and top-1.
 TABLE_7 = {
@@ -57,8 +88,10 @@ FIGURE_4 = ((1.0, 1.0), (1.0, 1.3), (2.0, 1.0), (2.0, 1.3))
 
 
 # Table 3: scaling MobileNets and ResNet-50. The paper prints the compound multipliers only for
-# MobileNetV1; the course assumes the same (d=1.4, w=1.2, r=1.3) for the others (`printed_multipliers`
-# False): it is Eq. 3 at phi = 2, rounded, and the compound model of Table 7.
+# MobileNetV1. For MobileNetV2 and ResNet-50 the course *infers* the same (d=1.4, w=1.2, r=1.3)
+# (`printed_multipliers` False): Eq. 3 at phi = 2 rounded to one decimal, as
+# `rules.inferences.table_3_compound_multipliers` computes, and Table 7's compound model. The paper
+# does not say so; the inference is the course's.
 class Table3Row(NamedTuple):
     network: str
     scaling: str
@@ -105,3 +138,65 @@ TABLE_4 = {
 }
 # The two comparisons of Table 4: (slower network, faster EfficientNet, speed-up as printed).
 TABLE_4_PAIRS = (("resnet-152", "b1", 5.7), ("gpipe", "b7", 6.1))
+
+
+# Table 5 (transfer learning): the rows the course quotes, the two CIFAR data sets. Each data set
+# compares an EfficientNet with the best public model and with the best reported result, parameters
+# in millions of the fine-tuned network (without ImageNet's 1000-way classifier).
+class TransferRow(NamedTuple):
+    dataset: str
+    comparison: str           # "public" (best public model) or "reported" (best published result)
+    other_model: str
+    other_top1: float
+    other_parameters_millions: float
+    ours: str                 # the EfficientNet
+    our_top1: float
+    our_parameters_millions: float
+    printed_reduction: float  # the parameter ratio the paper prints, e.g. 21 for "4M (21x)"
+
+
+TABLE_5 = (
+    TransferRow("CIFAR-10", "public", "NASNet-A", 98.0, 85, "b0", 98.1, 4, 21),
+    TransferRow("CIFAR-10", "reported", "GPipe", 99.0, 556, "b7", 98.9, 64, 8.7),
+    TransferRow("CIFAR-100", "public", "NASNet-A", 87.5, 85, "b0", 88.1, 4, 21),
+    TransferRow("CIFAR-100", "reported", "GPipe", 91.3, 556, "b7", 91.7, 64, 8.7),
+)
+TABLE_5_CLASSES = {"CIFAR-10": 10, "CIFAR-100": 100}
+# Table 5's summary, as the text states it: state of the art on 5 of 8 data sets; 4.7x fewer
+# parameters on average (up to 21x) than public models, 9.6x fewer than the best reported ones;
+# Flowers 98.8% with B7.
+TABLE_5_SUMMARY = {"datasets": 8, "state_of_the_art": 5, "mean_reduction_public": 4.7, "largest_reduction": 21,
+                   "mean_reduction_reported": 9.6, "flowers_b7_top1": 98.8}
+
+
+class RecipeItem(NamedTuple):
+    setting: str
+    value: str
+    source: str               # "paper" (Section 5.2) or "reference code" (tensorflow/tpu efficientnet/main.py)
+
+
+# The ImageNet training recipe: what Section 5.2 states, and what only the reference code says.
+RECIPE = (
+    RecipeItem("optimiser", "RMSProp, decay 0.9, momentum 0.9", "paper"),
+    RecipeItem("BatchNorm momentum", "0.99 (TensorFlow's convention; 0.01 in PyTorch's)", "paper"),
+    RecipeItem("weight decay", "1e-5", "paper"),
+    RecipeItem("learning rate", "0.256, decayed by 0.97 every 2.4 epochs", "paper"),
+    RecipeItem("activation", "SiLU (swish)", "paper"),
+    RecipeItem("augmentation", "AutoAugment", "paper"),
+    RecipeItem("stochastic depth", "survival probability 0.8 (drop rate 0.2)", "paper"),
+    RecipeItem("dropout", "0.2 for B0, rising linearly to 0.5 for B7", "paper"),
+    RecipeItem("early stopping", "on 25K training images held out as a minival set", "paper"),
+    RecipeItem("learning rate per batch", "0.016 per 256 images (0.256 at 4,096), scaled with the batch",
+               "reference code"),
+    RecipeItem("length", "about 350 epochs", "reference code"),
+    RecipeItem("warm-up", "5 epochs", "reference code"),
+    RecipeItem("label smoothing", "0.1", "reference code"),
+    RecipeItem("weight averaging", "exponential moving average, decay 0.9999", "reference code"),
+)
+RECIPE_NUMBERS = {"base_lr": 0.016, "base_batch": 256, "lr": 0.256, "epochs": 350, "survival": 0.8,
+                  "dropout_b0": 0.2, "dropout_b7": 0.5}
+
+# Figure 4's caption: its first base network has 18 convolutional layers at 224 px, its last (d=2.0,
+# r=1.3) 36 layers at 299 px. The text beside it speaks of "(d=2.0) and (r=2.0)".
+FIGURE_4_CAPTION = {"first_layers": 18, "first_pixels": 224, "last_layers": 36, "last_pixels": 299,
+                    "last_depth": 2.0, "last_resolution": 1.3}
