@@ -9,7 +9,8 @@ writes, which cells test the answer and how many points each test is worth.
   preprocessors (solutions become stubs that raise ``NotImplementedError``, hidden tests
   disappear, outputs are cleared, test cells are locked and checksummed).
 * :func:`grade` runs returned notebooks against the *source* tests (a student who edits or
-  deletes a test cell is graded on the original), with a time limit per cell, and
+  deletes a test cell is graded on the original), each in a sandboxed kernel (:mod:`.sandbox`)
+  with a time limit per cell and a proof that the tests ran as written (:mod:`.proof`), and
   :func:`write_report` writes the scores as JSON, CSV and a readable summary.
 
 From a shell: ``python -m effnet_lib.grading release`` and
@@ -21,14 +22,19 @@ must keep working when the code a student is graded on is broken.
 
 from .cells import GradingError
 from .release import release, release_notebook
-from .grade import NotebookResult, QuestionResult, grade, grade_notebook
+from .grade import Batch, NotebookResult, QuestionResult, grade, grade_batch, grade_notebook
 from .report import write_report
+from .sandbox import Isolation, Limits
 
 __all__ = [
+    "Batch",
     "GradingError",
+    "Isolation",
+    "Limits",
     "NotebookResult",
     "QuestionResult",
     "grade",
+    "grade_batch",
     "grade_notebook",
     "release",
     "release_notebook",

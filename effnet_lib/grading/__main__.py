@@ -3,6 +3,9 @@
     python -m effnet_lib.grading release                # solutions/ -> exercises/
     python -m effnet_lib.grading release --check        # exit 1 if exercises/ is out of date
     python -m effnet_lib.grading grade submitted/       # grade every notebook under a folder
+
+Grading runs each student's kernel in a bubblewrap sandbox (Linux) and refuses to run without
+one unless told ``--unsafe-no-sandbox``.
 """
 
 from __future__ import annotations
@@ -12,9 +15,16 @@ import sys
 from pathlib import Path
 
 from .cells import GradingError
-from .grade import grade
+from .grade import grade_batch
 from .release import check_release, release
 from .report import check_report_folder, summary, write_report
+from .sandbox import GiB, Isolation, Limits, check_hidden
+
+UNSAFE_WARNING = (
+    "WARNING: --unsafe-no-sandbox: students' code runs with your permissions. It can read the "
+    "solutions and other submissions, change files, reach the network and stop the grader. Use it "
+    "only for notebooks you trust."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +48,29 @@ def _parser() -> argparse.ArgumentParser:
     mark.add_argument("--student", help="name every notebook's student (default: the folder, see below)")
     mark.add_argument("--jobs", type=int, default=1, help="notebooks graded at the same time (default: 1)")
     mark.add_argument("--timeout", type=float, default=60.0, help="time limit per cell in seconds (default: 60)")
+    mark.add_argument("--exercise", action="append", metavar="NAME",
+                      help="grade only this solution's notebooks (repeatable; default: all)")
+    mark.add_argument("--memory", type=float, default=Limits.memory / GiB,
+                      help="memory per kernel in GiB (default: %(default)g)")
+    mark.add_argument("--max-processes", type=int, default=Limits.processes,
+                      help="processes and threads per kernel (default: %(default)d)")
+    mark.add_argument("--expose", type=Path, action="append", default=[], metavar="PATH",
+                      help="a folder kernels may read besides the course's own (repeatable), e.g. datasets")
+    mark.add_argument("--unsafe-no-sandbox", action="store_true",
+                      help="run students' code without the sandbox, with your permissions (see README)")
     return parser
+
+
+def _isolation(args) -> Isolation:
+    if not args.memory > 0:
+        raise GradingError(f"--memory must be a positive number of GiB, got {args.memory:g}")
+    if args.max_processes < 1:
+        raise GradingError(f"--max-processes must be 1 or more, got {args.max_processes}")
+    for path in args.expose:
+        if not path.is_dir():
+            raise GradingError(f"--expose {path}: no such folder")
+    limits = Limits(memory=int(args.memory * GiB), processes=args.max_processes)
+    return Isolation(confine=not args.unsafe_no_sandbox, limits=limits, expose=tuple(args.expose))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,15 +92,27 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.dest} is up to date ({len(changed)} file(s) changed)")
             return 0
 
+        for path in args.paths:
+            if not path.exists():
+                raise GradingError(f"submission path {path} does not exist")
+        isolation = _isolation(args)
         check_report_folder(args.report, args.paths)
-        results = grade(args.paths, args.source, args.timeout, student=args.student, jobs=args.jobs,
-                        progress=lambda line: print(line, flush=True))
-        target = write_report(results, args.report, submissions=args.paths)
+        if isolation.confine:
+            check_hidden([args.report], isolation.expose)
+        else:
+            print(UNSAFE_WARNING, file=sys.stderr)
+        batch = grade_batch(args.paths, args.source, args.timeout, student=args.student, jobs=args.jobs,
+                            isolation=isolation, exercises=args.exercise,
+                            progress=lambda line: print(line, flush=True))
+        target = write_report(batch.results, args.report, submissions=args.paths, skipped=batch.skipped,
+                              isolation=isolation)
         print()
-        print(summary(results))
+        print(summary(batch.results, batch.skipped, isolation))
         if target != args.report:
             print(f"{args.report} already holds a report; this one was written to {target} instead")
         print(f"report: {target}/scores.json, scores.csv, summary.txt, feedback/")
+        if not isolation.confine:
+            print(UNSAFE_WARNING, file=sys.stderr)
         return 0
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)

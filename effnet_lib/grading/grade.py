@@ -2,16 +2,18 @@
 
 A submission is matched to its solution by file name (``01_round_filters.ipynb``), or, when a
 student renamed it, by the grade ids it carries. The student's answers are put into the
-source notebook (:mod:`.merge`), the result runs in a fresh kernel with a time limit per cell
-(:mod:`.execute`), and each test cell earns its points when it runs without an error, the rule
-``nbgrader autograde`` applies. Submissions are only read, never written.
+source notebook (:mod:`.merge`), the grader's proof is added (:mod:`.proof`), and the result
+runs in a fresh sandboxed kernel with a time limit per cell (:mod:`.execute`). A test cell
+earns its points when it runs without an error, the rule ``nbgrader autograde`` applies, and
+only when the proof holds: a notebook whose run cannot be trusted scores zero, marked "needs
+review". Submissions are only read, never written.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import wait
 from pathlib import Path
 
 from nbformat import NotebookNode
@@ -20,12 +22,16 @@ from nbgrader.utils import determine_grade
 from .cells import GradingError, grade_id, is_grade, is_marked, is_solution, is_test, points, read_notebook
 from .execute import run_notebook
 from .merge import merge
+from .proof import References, graded_view, instrument, references, verify
 from .release import release_notebook, solution_notebooks
-
+from .sandbox import Isolation, check_hidden, sandbox_problem
+from .scan import suspicious
+from .submissions import Skipped, Submission, find_submissions
 
 @dataclass
 class QuestionResult:
-    """One graded cell: ``status`` is passed, failed, timeout, kernel died, not run or manual."""
+    """One graded cell: ``status`` is passed, failed, timeout, kernel died, not run, manual or
+    needs review."""
 
     grade_id: str
     points: float
@@ -43,6 +49,10 @@ class NotebookResult:
     path: str
     questions: list[QuestionResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Why an instructor should look at this notebook by hand (empty: no reason found).
+    review: list[str] = field(default_factory=list)
+    # False for a second copy of an exercise the same student handed in: shown, not summed.
+    counted: bool = True
     executed: NotebookNode | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -67,6 +77,7 @@ class Source:
     name: str
     notebook: NotebookNode
     released: NotebookNode
+    references: References = field(default_factory=References)
 
     @property
     def grade_ids(self) -> set[str]:
@@ -77,33 +88,8 @@ def load_sources(source_dir: Path) -> dict[str, Source]:
     sources = {}
     for path in solution_notebooks(Path(source_dir)):
         nb = read_notebook(path)
-        sources[path.stem] = Source(path.stem, nb, release_notebook(nb, name=path.name))
+        sources[path.stem] = Source(path.stem, nb, release_notebook(nb, name=path.name), references(nb))
     return sources
-
-
-def find_submissions(paths: list[Path]) -> list[tuple[str, Path]]:
-    """(student, notebook path) for every notebook under *paths*.
-
-    A file's student is its folder's name. In a folder, a notebook nested one level or more
-    belongs to the student named by the first sub-folder (``submitted/alice/...``, nbgrader's
-    layout), and a notebook directly inside belongs to the folder's own name.
-    """
-    found = []
-    for path in map(Path, paths):
-        if path.is_file():
-            found.append((path.resolve().parent.name, path))
-        elif path.is_dir():
-            for notebook in sorted(path.rglob("*.ipynb")):
-                relative = notebook.relative_to(path)
-                if ".ipynb_checkpoints" in relative.parts:
-                    continue
-                student = relative.parts[0] if len(relative.parts) > 1 else path.resolve().name
-                found.append((student, notebook))
-        else:
-            raise GradingError(f"submission path {path} does not exist")
-    if not found:
-        raise GradingError(f"no notebooks found under {', '.join(map(str, paths))}")
-    return found
 
 
 def _match(path: Path, student_nb: NotebookNode | None, sources: dict[str, Source]) -> Source | None:
@@ -136,7 +122,7 @@ def _questions_not_run(source: Source, reason: str) -> list[QuestionResult]:
 
 
 def grade_notebook(
-    path: Path, student: str, sources: dict[str, Source], timeout: float = 60.0
+    path: Path, student: str, sources: dict[str, Source], timeout: float = 60.0, isolation: Isolation = Isolation()
 ) -> NotebookResult:
     """Grade one submitted notebook; never raises because of what the notebook contains."""
     path = Path(path)
@@ -158,13 +144,22 @@ def grade_notebook(
 
     merged = merge(source.notebook, source.released, student_nb)
     result.problems.extend(merged.notes)
-    execution = run_notebook(merged.notebook, timeout=timeout)
+    result.review.extend(merged.review)
+
+    def label(index: int) -> str:
+        return grade_id(merged.notebook.cells[index]) or f"a cell you added (cell {index})"
+
+    result.review.extend(f"check by hand: {note}" for note in suspicious(merged.notebook, merged.student, label))
+    plan = instrument(merged.notebook, merged.student, source.references)
+    run = run_notebook(plan.notebook, timeout=timeout, isolation=isolation, quiet=plan.quiet)
+    tampering = verify(plan, run) if not run.kernel_problem else []
+    executed, execution = graded_view(plan, run)
     if execution.kernel_problem:
         result.problems.append(execution.kernel_problem)
     for index, message in {**execution.timed_out, **execution.died}.items():
-        where = grade_id(merged.notebook.cells[index]) or f"a cell you added (cell {index})"
-        result.problems.append(f"{where}: {message}; the notebook was run again without it")
-    for index, cell in enumerate(merged.notebook.cells):
+        result.problems.append(f"{label(index)}: {message}; the notebook was run again without it")
+    result.review.extend(f"needs review: {reason}" for reason in tampering)
+    for index, cell in enumerate(executed.cells):
         if not is_grade(cell):
             continue
         name, worth = grade_id(cell), points(cell)
@@ -176,71 +171,200 @@ def grade_notebook(
             result.questions.append(QuestionResult(name, 0.0, worth, "kernel died", execution.died[index]))
         elif is_solution(cell) or not is_test(cell):
             result.questions.append(QuestionResult(name, 0.0, worth, "manual", "graded by hand in nbgrader"))
+        elif tampering:
+            message = "the tests did not provably run as written; see the review notes"
+            result.questions.append(QuestionResult(name, 0.0, worth, "needs review", message))
         else:
-            # nbgrader's rule (no error, nothing on stderr), and the kernel must have said "ok".
+            # nbgrader's rule (no error output), and the kernel must have said "ok".
             reply, error = execution.replies.get(index, ("unknown", "the cell did not finish"))
             score = float(determine_grade(cell)[0] or 0.0) if reply == "ok" else 0.0
             status = "passed" if score >= worth else "failed"
             message = _message(cell) or error
             result.questions.append(QuestionResult(name, score, worth, status, message))
-    result.executed = merged.notebook
+    result.executed = executed
     return result
 
 
-def _grade_safely(path: Path, student: str, sources: dict[str, Source], timeout: float) -> NotebookResult:
+def _grade_safely(path: Path, student: str, sources: dict[str, Source], timeout: float,
+                  isolation: Isolation) -> NotebookResult:
     """:func:`grade_notebook`, turning even a grader failure into a zero with the reason."""
     try:
-        return grade_notebook(path, student, sources, timeout=timeout)
+        return grade_notebook(path, student, sources, timeout=timeout, isolation=isolation)
     except Exception as error:  # one odd notebook must not cost the others their grades
-        result = NotebookResult(student, Path(path).stem, str(path))
-        result.problems.append(f"grading failed: {type(error).__name__}: {error}")
-        source = sources.get(Path(path).stem)
-        if source is not None:
-            result.questions = _questions_not_run(source, "grading failed")
-        return result
+        return _failed(path, student, sources, f"grading failed: {type(error).__name__}: {error}")
 
 
-def grade(
+def _failed(path: Path, student: str, sources: dict[str, Source], reason: str) -> NotebookResult:
+    result = NotebookResult(student, Path(path).stem, str(path), problems=[reason])
+    source = sources.get(Path(path).stem)
+    if source is not None:
+        result.questions = _questions_not_run(source, reason)
+    return result
+
+
+@dataclass
+class Batch:
+    """A grading run: the notebooks graded and the files handed in that were not."""
+
+    results: list[NotebookResult]
+    skipped: list[Skipped]
+    isolation: Isolation
+
+
+def check_options(timeout: float, jobs: int, isolation: Isolation) -> None:
+    """Refuse options that cannot work, before anything is graded."""
+    if not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise GradingError(f"the time limit per cell must be a positive number of seconds, got {timeout}")
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise GradingError(f"jobs must be a whole number of 1 or more, got {jobs!r}")
+    isolation.limits.check()
+    if isolation.confine and (problem := sandbox_problem()):
+        raise GradingError(problem)
+
+
+def grade_batch(
     paths: list[Path],
     source_dir: Path = Path("solutions"),
     timeout: float = 60.0,
     progress=None,
     student: str | None = None,
     jobs: int = 1,
-) -> list[NotebookResult]:
+    isolation: Isolation = Isolation(),
+    exercises: list[str] | None = None,
+) -> Batch:
     """Grade every notebook under *paths* against the solutions in *source_dir*.
 
     *student*, if given, names the student of every notebook found (instead of the folders).
-    *jobs* notebooks run at a time, each in its own process and kernel. *progress*, if given,
-    is called with a line of text as each notebook starts.
+    *jobs* notebooks run at a time, each kernel in its own sandbox (*isolation*). *exercises*,
+    if given, limits grading to those solution names; other notebooks are listed as skipped.
+    *progress*, if given, is called with a line of text as each notebook starts. Every check
+    of the input happens before the first notebook runs.
     """
-    if timeout <= 0:
-        raise GradingError(f"the time limit per cell must be positive, got {timeout}")
-    if not isinstance(jobs, int) or jobs < 1:
-        raise GradingError(f"jobs must be a whole number >= 1, got {jobs!r}")
+    check_options(timeout, jobs, isolation)
     sources = load_sources(Path(source_dir))
-    work = [(student or found, path) for found, path in find_submissions(paths)]
+    unknown = sorted(set(exercises or ()) - set(sources))
+    if unknown:
+        raise GradingError(f"no exercise named {', '.join(unknown)} in {source_dir}; "
+                           f"the exercises are: {', '.join(sorted(sources))}")
+    found, skipped = find_submissions(paths, student)
+    if isolation.confine:
+        check_hidden([Path(source_dir), *map(Path, paths)], isolation.expose)
+    if exercises:
+        wanted = {name: sources[name] for name in exercises}
+        found, skipped = _only(found, skipped, wanted)
+        sources = wanted
     say = progress or (lambda line: None)
+    results = _run_all(found, sources, timeout, isolation, jobs, say)
+    _mark_duplicates(results)
+    return Batch(results, skipped, isolation)
+
+
+def grade(paths: list[Path], source_dir: Path = Path("solutions"), timeout: float = 60.0, progress=None,
+          student: str | None = None, jobs: int = 1, isolation: Isolation = Isolation()) -> list[NotebookResult]:
+    """:func:`grade_batch`'s graded notebooks (the files that were not graded are left out)."""
+    return grade_batch(paths, source_dir, timeout, progress, student, jobs, isolation).results
+
+
+def _only(found: list[Submission], skipped: list[Skipped], sources: dict[str, Source]):
+    kept = []
+    for submission in found:
+        try:
+            notebook = read_notebook(submission.path)
+        except ValueError:
+            notebook = None
+        if _match(submission.path, notebook, sources) is not None:
+            kept.append(submission)
+        else:
+            skipped.append(Skipped(submission.student, submission.path, "not one of the exercises asked for (--exercise)"))
+    return kept, skipped
+
+
+def _mark_duplicates(results: list[NotebookResult]) -> None:
+    """Count one notebook per student and exercise: the one with the exercise's own file name
+    (else the first by path); the others stay in the report, not in the total."""
+    by_key: dict[tuple[str, str], list[NotebookResult]] = {}
+    for result in results:
+        if result.questions:
+            by_key.setdefault((result.student, result.notebook), []).append(result)
+    for (student, notebook), copies in by_key.items():
+        if len(copies) < 2:
+            continue
+        copies.sort(key=lambda r: (Path(r.path).stem != notebook, r.path))
+        chosen = copies[0]
+        names = ", ".join(Path(r.path).name for r in copies)
+        for result in copies:
+            result.review.append(f"check by hand: {len(copies)} files for exercise {notebook} ({names}); "
+                                 f"only {chosen.path} counts")
+            if result is not chosen:
+                result.counted = False
+                result.problems.append(f"not counted: a second copy of {notebook}; {chosen.path} counts")
+
+
+def _run_all(found, sources, timeout, isolation, jobs, say) -> list[NotebookResult]:
     if jobs == 1:
         results = []
-        for name, path in work:
-            say(f"grading {name}: {path}")
-            results.append(_grade_safely(path, name, sources, timeout))
+        for submission in found:
+            say(f"grading {submission.student}: {submission.path}")
+            results.append(_grade_safely(submission.path, submission.student, sources, timeout, isolation))
         return results
+    return _run_parallel(found, sources, timeout, isolation, jobs, say)
 
+
+def _worker(connection, sources, timeout, isolation) -> None:
+    """A grading process: grade each (student, path) it is sent, until it is sent None."""
+    while (task := connection.recv()) is not None:
+        student, path = task
+        connection.send(_grade_safely(path, student, sources, timeout, isolation))
+
+
+def _run_parallel(found, sources, timeout, isolation, jobs, say) -> list[NotebookResult]:
+    """*jobs* long-lived grading processes; one that dies (out of memory, a crash) costs only
+    the notebook it was grading, which is reported, and a new process takes its place."""
     # "spawn" starts clean workers on every platform (no forked kernel connections).
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = []
-        for name, path in work:
-            say(f"grading {name}: {path}")
-            futures.append(pool.submit(_grade_safely, path, name, sources, timeout))
-        results = []
-        for (name, path), future in zip(work, futures):
+    results: list[NotebookResult | None] = [None] * len(found)
+    queue = list(enumerate(found))
+    workers: dict = {}  # connection -> (process, index being graded or None)
+
+    def start():
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_worker, args=(theirs, sources, timeout, isolation))
+        process.start()
+        theirs.close()
+        workers[ours] = (process, None)
+
+    def hand_out(connection):
+        process, _ = workers[connection]
+        if not queue:
+            connection.send(None)
+            process.join()
+            connection.close()
+            del workers[connection]
+            return
+        index, submission = queue.pop(0)
+        say(f"grading {submission.student}: {submission.path}")
+        connection.send((submission.student, submission.path))
+        workers[connection] = (process, index)
+
+    for _ in range(min(jobs, len(found))):
+        start()
+    for connection in list(workers):
+        hand_out(connection)
+    while workers:
+        for connection in wait(list(workers)):
+            process, index = workers[connection]
             try:
-                results.append(future.result())
-            except Exception as error:  # the worker process itself died
-                result = NotebookResult(name, Path(path).stem, str(path))
-                result.problems.append(f"grading failed: {type(error).__name__}: {error}")
-                results.append(result)
-        return results
+                results[index] = connection.recv()
+            except (EOFError, OSError):  # the process died with the notebook
+                process.join()
+                submission = found[index]
+                results[index] = _failed(submission.path, submission.student, sources,
+                                         f"grading failed: the grading process died (exit code {process.exitcode})")
+                connection.close()
+                del workers[connection]
+                if queue:
+                    start()
+                    hand_out(next(reversed(workers)))
+                continue
+            hand_out(connection)
+    return results

@@ -1,0 +1,200 @@
+"""Tampering with the kernel is caught: the grader proves its tests ran as written, or says why not.
+
+The exercise: a locked cell imports ``math`` and ``isclose``, a locked helper checks an answer,
+the student writes ``area(r)``. Each cheat below hands in a *wrong* (or no) answer plus one cell
+that would, without the proof, turn the tests green. Every cheat must score zero and be marked
+"needs review" with a reason that names what was changed; honest work must stay unflagged.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import jupytext
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from effnet_lib.grading import grade, release
+from effnet_lib.grading.proof import references
+
+WRONG = "def area(r):\n    return 3 * r"
+
+
+def _meta(grade_id, *, solution=False, grade=False, locked=False, points=None):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def circle_solution() -> nbformat.NotebookNode:
+    cells = [
+        new_markdown_cell("# The area of a circle", metadata=_meta("intro", locked=True)),
+        new_code_cell("import math\nfrom math import isclose", metadata=_meta("imports", locked=True)),
+        new_code_cell(
+            "def check_area(f):\n    assert isclose(f(1), math.pi)\n    assert isclose(f(2), 4 * math.pi)",
+            metadata=_meta("helper", locked=True),
+        ),
+        new_code_cell(
+            "def area(r):\n    ### BEGIN SOLUTION\n    return math.pi * r ** 2\n    ### END SOLUTION",
+            metadata=_meta("area", solution=True),
+        ),
+        new_code_cell(
+            "check_area(area)\n"
+            "assert math.isclose(area(3), 9 * math.pi)\n"
+            "### BEGIN HIDDEN TESTS\n"
+            "assert abs(area(0.5) - math.pi / 4) < 1e-9\n"
+            "### END HIDDEN TESTS",
+            metadata=_meta("area_tests", grade=True, locked=True, points=2),
+        ),
+        new_code_cell("assert area(0) == 0", metadata=_meta("zero_test", grade=True, locked=True, points=1)),
+    ]
+    for index, cell in enumerate(cells):
+        cell["id"] = f"cell-{index}"
+    return new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "jupytext": {"formats": "ipynb,py:percent"},
+    })
+
+
+# Each cheat: the answer, and the cell added right after the locked helper.
+CHEATS = {
+    "input_transformer": (WRONG, "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])"),
+    "ast_transformer": (
+        WRONG,
+        "import ast\n"
+        "class NoAsserts(ast.NodeTransformer):\n"
+        "    def visit_Assert(self, node):\n"
+        "        return ast.Pass()\n"
+        "get_ipython().ast_transformers.append(NoAsserts())",
+    ),
+    # Keeps the grader's `assert False` and removes every other assert: the canary survives.
+    "canary_aware_transformer": (
+        WRONG,
+        "def strip(lines):\n"
+        "    return [l if 'assert False' in l or 'assert' not in l else l[:len(l) - len(l.lstrip())] + 'pass\\n' for l in lines]\n"
+        "get_ipython().input_transformers_post.append(strip)",
+    ),
+    "rebind_helper": (WRONG, "def check_area(f):\n    return None\nisclose = lambda a, b: True"),
+    "patch_library": (WRONG, "math.isclose = lambda a, b: True"),
+    "shadow_builtin": ("def area(r):\n    return 3 * r if r else 0\nabs = lambda x: 0", "pass"),
+    "replace_builtin": (WRONG, "import builtins\nbuiltins.abs = lambda x: 0"),
+    "patch_ipython": (
+        WRONG,
+        "ip = get_ipython()\n"
+        "run = ip.run_cell\n"
+        "def quiet(raw_cell, *args, **kwargs):\n"
+        "    return run('pass' if 'assert' in raw_cell else raw_cell, *args, **kwargs)\n"
+        "ip.run_cell = quiet\n"
+        "original = ip.run_cell_async\n"
+        "async def quiet_async(raw_cell, *args, **kwargs):\n"
+        "    return await original('pass' if 'assert' in raw_cell else raw_cell, *args, **kwargs)\n"
+        "ip.run_cell_async = quiet_async",
+    ),
+    "hide_failures": (
+        WRONG,
+        "ip = get_ipython()\n"
+        "def hide(result):\n"
+        "    result.error_in_exec = None\n"
+        "ip.events.register('post_run_cell', hide)\n"
+        "ip.set_custom_exc((AssertionError,), lambda *args, **kwargs: None)",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("circle")
+    (root / "solutions").mkdir()
+    nb = circle_solution()
+    nbformat.write(nb, str(root / "solutions" / "02_circle.ipynb"))
+    jupytext.write(nb, root / "solutions" / "02_circle.py", fmt="py:percent")
+    release(root / "solutions", root / "exercises")
+    return root
+
+
+def _hand_in(folder, student, answer, added=None, extra=()):
+    stub = nbformat.read(str(folder.parent / "exercises" / "02_circle.ipynb"), as_version=4)
+    nb = copy.deepcopy(stub)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "area":
+            cell.source = answer
+    position = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "helper")
+    for offset, source in enumerate([added, *extra] if added else list(extra)):
+        nb.cells.insert(position + 1 + offset, new_code_cell(source))
+    (folder / student).mkdir(parents=True)
+    nbformat.write(nb, str(folder / student / "02_circle.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    folder = course / "submitted"
+    for student, (answer, added) in CHEATS.items():
+        _hand_in(folder, student, answer, added)
+    _hand_in(folder, "honest", "def area(r):\n    return math.pi * r * r")
+    # Honest work that a careless proof would flag: its own imports and helpers, a name it
+    # redefines, a local variable called like a builtin, output of its own, an error it catches.
+    _hand_in(folder, "honest_busy", "def area(r):\n    abs = math.pi\n    return square(r) * abs",
+             extra=["import numpy as np\nimport math\nfrom math import isclose\nprint('trying things')",
+                    "def square(x):\n    return x * x",
+                    "def square(x):\n    try:\n        assert x >= 0\n    except AssertionError:\n        pass\n    return x ** 2"])
+    _hand_in(folder, "wrong", WRONG)
+    results = grade([folder], course / "solutions", timeout=20, jobs=2)
+    return {r.student: r for r in results}
+
+
+def _scores(result):
+    return {q.grade_id: (q.points, q.status) for q in result.questions}
+
+
+def test_references_are_what_the_tests_use_from_locked_cells():
+    found = references(circle_solution())
+    names = {(kind, root, tuple(attributes)) for kind, root, attributes in found.items}
+    assert {("name", "check_area", ()), ("name", "isclose", ()), ("name", "math", ("isclose",)),
+            ("module", "math", ("isclose",)), ("builtin", "abs", ())} <= names
+    assert not any(root == "area" for _, root, _ in found.items)  # the student's to define
+    assert "isclose" in found.imported and "check_area" not in found.imported
+
+
+def test_honest_work_scores_full_marks_without_review(graded):
+    for student in ("honest", "honest_busy"):
+        assert graded[student].score == 3, (student, graded[student].questions, graded[student].review)
+        assert graded[student].review == [], graded[student].review
+
+
+def test_a_wrong_answer_just_fails(graded):
+    assert _scores(graded["wrong"]) == {"area_tests": (0, "failed"), "zero_test": (1, "passed")}
+    assert graded["wrong"].review == []
+
+
+@pytest.mark.parametrize("cheat, evidence", [
+    ("input_transformer", "did not run as written"),
+    ("ast_transformer", "ast_transformers"),
+    ("canary_aware_transformer", "input_transformers_post"),
+    ("rebind_helper", "rebound check_area"),
+    ("patch_library", "rebound math.isclose"),
+    ("shadow_builtin", "defined abs"),
+    ("replace_builtin", "builtins: abs"),
+    ("patch_ipython", "shell methods: run_cell"),
+    ("hide_failures", "events: post_run_cell"),
+])
+def test_tampering_scores_zero_and_needs_review(graded, cheat, evidence):
+    result = graded[cheat]
+    assert result.score == 0, (cheat, result.questions)
+    assert {q.status for q in result.questions} == {"needs review"}, (cheat, result.questions)
+    assert any(evidence in reason for reason in result.review), (cheat, result.review)
+
+
+def test_the_feedback_shows_the_tests_without_the_graders_secrets(graded):
+    executed = graded["honest"].executed
+    assert not any(c.metadata.get("effnet_grading") for c in executed.cells)
+    test = next(c for c in executed.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "area_tests")
+    assert "assert False" not in test.source and test.outputs == []
+    assert [c.execution_count for c in executed.cells if c.cell_type == "code"] == list(range(1, 6))
+
+
+def test_suspicious_calls_are_flagged_for_a_look_by_hand(graded):
+    notes = " ".join(graded["input_transformer"].review)
+    assert "uses get_ipython" in notes and "check by hand" in notes
+    assert any("assigns math.isclose" in note for note in graded["patch_library"].review)
