@@ -31,7 +31,7 @@ def _meta(grade_id, *, solution=False, grade=False, locked=False, points=None):
 def circle_solution() -> nbformat.NotebookNode:
     cells = [
         new_markdown_cell("# The area of a circle", metadata=_meta("intro", locked=True)),
-        new_code_cell("import math\nfrom math import isclose", metadata=_meta("imports", locked=True)),
+        new_code_cell("import math\nimport statistics\nfrom math import isclose", metadata=_meta("imports", locked=True)),
         new_code_cell(
             "def check_area(f):\n    assert isclose(f(1), math.pi)\n    assert isclose(f(2), 4 * math.pi)",
             metadata=_meta("helper", locked=True),
@@ -43,6 +43,7 @@ def circle_solution() -> nbformat.NotebookNode:
         new_code_cell(
             "check_area(area)\n"
             "assert math.isclose(area(3), 9 * math.pi)\n"
+            "assert statistics.fmean([area(1), area(3)]) == 5 * math.pi\n"
             "### BEGIN HIDDEN TESTS\n"
             "assert abs(area(0.5) - math.pi / 4) < 1e-9\n"
             "### END HIDDEN TESTS",
@@ -92,6 +93,8 @@ CHEATS = {
         "    return await original('pass' if 'assert' in raw_cell else raw_cell, *args, **kwargs)\n"
         "ip.run_cell_async = quiet_async",
     ),
+    # Placed above the course's imports, it patches a module before the course imports it.
+    "patch_before_import": (WRONG, "import statistics\nstatistics.fmean = lambda values: 5 * math.pi"),
     "hide_failures": (
         WRONG,
         "ip = get_ipython()\n"
@@ -120,7 +123,8 @@ def _hand_in(folder, student, answer, added=None, extra=()):
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "area":
             cell.source = answer
-    position = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "helper")
+    after = "intro" if student == "patch_before_import" else "helper"
+    position = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == after)
     for offset, source in enumerate([added, *extra] if added else list(extra)):
         nb.cells.insert(position + 1 + offset, new_code_cell(source))
     (folder / student).mkdir(parents=True)
@@ -134,9 +138,12 @@ def graded(course):
         _hand_in(folder, student, answer, added)
     _hand_in(folder, "honest", "def area(r):\n    return math.pi * r * r")
     # Honest work that a careless proof would flag: its own imports and helpers, a name it
-    # redefines, a local variable called like a builtin, output of its own, an error it catches.
+    # redefines, a local variable called like a builtin, output of its own, an error it catches,
+    # extensions and plots that register IPython callbacks of their own.
     _hand_in(folder, "honest_busy", "def area(r):\n    abs = math.pi\n    return square(r) * abs",
              extra=["import numpy as np\nimport math\nfrom math import isclose\nprint('trying things')",
+                    "%load_ext autoreload\n%autoreload 2",
+                    "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()",
                     "def square(x):\n    return x * x",
                     "def square(x):\n    try:\n        assert x >= 0\n    except AssertionError:\n        pass\n    return x ** 2"])
     _hand_in(folder, "wrong", WRONG)
@@ -178,6 +185,7 @@ def test_a_wrong_answer_just_fails(graded):
     ("replace_builtin", "builtins: abs"),
     ("patch_ipython", "shell methods: run_cell"),
     ("hide_failures", "events: post_run_cell"),
+    ("patch_before_import", "replaced statistics.fmean, which the tests import, with code defined in the notebook"),
 ])
 def test_tampering_scores_zero_and_needs_review(graded, cheat, evidence):
     result = graded[cheat]

@@ -36,6 +36,11 @@ def _fingerprint(value):
     return [id(value), id(code)] if code is not None else [id(value)]
 
 
+def _in_notebook(value):
+    """Whether *value* was defined by a notebook cell rather than imported from a library."""
+    return getattr(value, "__module__", None) == "__main__"
+
+
 def _ipython_facts(shell):
     manager = shell.input_transformer_manager
     kernel = getattr(shell, "kernel", None)
@@ -50,7 +55,8 @@ def _ipython_facts(shell):
         "input_transformers_post": [_fingerprint(t) for t in shell.input_transformers_post],
         "ast_transformers": [_fingerprint(t) for t in shell.ast_transformers],
         "custom_exceptions": [id(e) for e in shell.custom_exceptions] + [_fingerprint(shell.CustomTB)],
-        "events": {name: [_fingerprint(c) for c in calls] for name, calls in sorted(shell.events.callbacks.items())},
+        "events": {name: [[_fingerprint(c), _in_notebook(c)] for c in calls]
+                   for name, calls in sorted(shell.events.callbacks.items())},
         "shell methods": {name: _fingerprint(getattr(shell, name, None)) for name in SHELL_METHODS},
         "compiler": [id(shell.compile), id(type(shell.compile)), _fingerprint(getattr(shell.compile, "ast_parse", None))],
         "kernel methods": {name: _fingerprint(getattr(kernel, name, None)) for name in KERNEL_METHODS},
@@ -95,7 +101,7 @@ def _reference_facts(namespace):
             continue
         facts[key] = {
             "fingerprint": _fingerprint(value),
-            "defined in the notebook": getattr(value, "__module__", None) == "__main__",
+            "defined in the notebook": _in_notebook(value),
         }
     return facts
 

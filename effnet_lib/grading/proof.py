@@ -252,12 +252,26 @@ def _facts(cell: NotebookNode, token: str) -> dict | None:
     return None
 
 
+def _event_changes(before: dict, after: dict) -> list[str]:
+    """IPython's event callbacks: libraries register their own (matplotlib's inline backend,
+    autoreload), so only a callback removed, or one added that a notebook cell defined, counts."""
+    changed = []
+    for event in sorted(set(before) | set(after)):
+        old, new = before.get(event, []), after.get(event, [])
+        if any(callback not in new for callback in old) or any(c not in old and c[1] for c in new):
+            changed.append(f"events: {event}")
+    return changed
+
+
 def _changes(before: dict, after: dict) -> list[str]:
     """The keys whose value differs, with one level of detail for dictionaries."""
     changed = []
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
         if old == new:
+            continue
+        if key == "events":
+            changed += _event_changes(old or {}, new or {})
             continue
         if isinstance(old, dict) and isinstance(new, dict):
             inner = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k) and k in old]
@@ -293,15 +307,16 @@ def verify(plan: Plan, execution: Execution) -> list[str]:
             if change not in seen:
                 seen.add(change)
                 reasons.append(f"IPython's {change} was changed (found {where})")
-        for key, value in facts[index]["references"].items():
-            if value.get("defined in the notebook") and key in plan.references.imported and key not in seen:
-                seen.add(key)
-                reasons.append(f"{key.removeprefix('module ')}, which the tests import, was replaced by code "
-                               f"defined in the notebook (found {where})")
     for before, after, cells in plan.groups:
         if before not in facts or after not in facts:
             continue
         old, new = facts[before]["references"], facts[after]["references"]
+        for key, value in new.items():
+            # Not there before these cells ran and a notebook's own code once they had: they
+            # imported the library and patched it before the course's cells imported it.
+            if key not in old and value.get("defined in the notebook") and key in plan.references.imported:
+                reasons.append(f"{cells} replaced {key.removeprefix('module ')}, which the tests import, "
+                               "with code defined in the notebook")
         for key, value in old.items():
             if key.startswith("builtin "):
                 if not value["shadowed"] and new.get(key, {}).get("shadowed"):

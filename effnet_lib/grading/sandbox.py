@@ -39,8 +39,9 @@ LAUNCHER = Path(__file__).resolve().with_name("launcher.py")
 # Where the launcher appears inside the sandbox.
 LAUNCHER_INSIDE = "/run/effnet-grading/launcher.py"
 
-# Files from /etc the dynamic linker and Python want; the rest of /etc stays out.
-ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives")
+# Files from /etc the dynamic linker, Python and fontconfig want; the rest of /etc stays out.
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives",
+             "/etc/fonts")
 # Top-level system folders: symlinks into /usr on merged-/usr systems, real folders elsewhere.
 SYSTEM_TOPS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
