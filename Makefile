@@ -21,7 +21,7 @@ TORCH_PACKAGES ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.set-up-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 COURSE_DEBS := dataset-fashion-mnist
-TEST_DEBS := $(COURSE_DEBS) chromium chromium-driver
+TEST_DEBS := $(COURSE_DEBS) chromium chromium-driver bubblewrap
 
 LAB_ARGS ?=
 PYTEST_ARGS ?=
