@@ -156,6 +156,7 @@ def test_the_report_is_written_whole_or_not_at_all(tmp_path):
     (["{submitted}", "--timeout", "-1"], "time limit per cell must be a positive number of seconds, got -1"),
     (["{submitted}", "--memory", "0"], "--memory must be a positive number of GiB"),
     (["{submitted}", "--source", "{root}/no-solutions"], "solutions folder {root}/no-solutions does not exist"),
+    (["{submitted}", "--secret-file", "{root}/no-secret"], "--secret-file {root}/no-secret could not be read"),
 ])
 def test_bad_input_is_one_clear_line_before_anything_is_graded(course, capsys, arguments, words):
     root, solutions, stub = course
@@ -189,3 +190,32 @@ def test_unsafe_mode_warns_and_the_report_says_so(course, tmp_path, capsys):
     assert "Sandbox: NONE" in (report / "summary.txt").read_text()
     assert json.loads((report / "scores.json").read_text())["students"]["ann"]["score"] == 3
     assert Isolation(confine=False).confine is False
+
+
+SEEDED_TEST = (
+    "import os, random\n"
+    "x = random.Random(os.environ.get('EFFNET_GRADING_SECRET', 'public')).randrange(10 ** 6)\n"
+    "assert triple(x) == 3 * x"
+)
+
+
+@pytest.mark.parametrize("confine", [True, False], ids=["sandboxed", "unsafe"])
+def test_a_grading_secret_changes_the_hidden_values_a_public_solution_shows(tmp_path, confine):
+    solutions = _write_solutions(tmp_path / "solutions")
+    nb = nbformat.read(str(solutions / "01_double.ipynb"), as_version=4)
+    _answer(nb, "triple_tests", f"assert triple(1) == 3\n### BEGIN HIDDEN TESTS\n{SEEDED_TEST}\n### END HIDDEN TESTS")
+    nbformat.write(nb, str(solutions / "01_double.ipynb"))
+    jupytext.write(nb, solutions / "01_double.py", fmt="py:percent")
+    release(solutions, tmp_path / "exercises")
+    stub = nbformat.read(str(tmp_path / "exercises" / "01_double.ipynb"), as_version=4)
+    # Answers only the values the public solution's hidden test uses.
+    public = __import__("random").Random("public").randrange(10 ** 6)
+    _write(tmp_path / "in" / "copier" / "01_double.ipynb", _notebook(
+        stub, double=CORRECT["double"], triple=f"def triple(x):\n    return {{1: 3, {public}: {3 * public}}}[x]"))
+    _write(tmp_path / "in" / "honest" / "01_double.ipynb", _notebook(stub, **CORRECT))
+    scores = {}
+    for secret in ("", "spring term, exercise sheet 1"):
+        batch = grade_batch([tmp_path / "in"], solutions, timeout=20, isolation=Isolation(confine=confine, secret=secret))
+        scores[secret] = {r.student: r.score for r in batch.results}
+    assert scores[""] == {"copier": 3, "honest": 3}
+    assert scores["spring term, exercise sheet 1"] == {"copier": 2, "honest": 3}

@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="processes and threads per kernel (default: %(default)d)")
     mark.add_argument("--expose", type=Path, action="append", default=[], metavar="PATH",
                       help="a folder kernels may read besides the course's own (repeatable), e.g. datasets")
+    mark.add_argument("--secret-file", type=Path, metavar="PATH",
+                      help="a file holding your grading secret; hidden tests read it as $EFFNET_GRADING_SECRET")
     mark.add_argument("--unsafe-no-sandbox", action="store_true",
                       help="run students' code without the sandbox, with your permissions (see README)")
     return parser
@@ -69,8 +71,16 @@ def _isolation(args) -> Isolation:
     for path in args.expose:
         if not path.is_dir():
             raise GradingError(f"--expose {path}: no such folder")
+    secret = ""
+    if args.secret_file is not None:
+        try:
+            secret = args.secret_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise GradingError(f"--secret-file {args.secret_file} could not be read: {error.strerror}") from error
+        if not secret:
+            raise GradingError(f"--secret-file {args.secret_file} is empty; put the secret on its first line")
     limits = Limits(memory=int(args.memory * GiB), processes=args.max_processes)
-    return Isolation(confine=not args.unsafe_no_sandbox, limits=limits, expose=tuple(args.expose))
+    return Isolation(confine=not args.unsafe_no_sandbox, limits=limits, expose=tuple(args.expose), secret=secret)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -31,6 +31,7 @@ from jupyter_client.manager import AsyncKernelManager
 from .cells import GradingError
 
 MiB, GiB = 1 << 20, 1 << 30
+SECRET_VARIABLE = "EFFNET_GRADING_SECRET"
 
 # The effnet_lib package (this file is effnet_lib/grading/sandbox.py) and, in a source checkout,
 # the course's data folder beside it: what the exercises import and read.
@@ -77,11 +78,14 @@ class Isolation:
 
     ``confine=False`` runs kernels as ordinary processes of the grader: no sandbox, no limits.
     ``expose`` lists more host folders the kernels may read (datasets, model weights).
+    ``secret`` is the instructor's grading secret, which hidden tests read from the
+    environment variable ``EFFNET_GRADING_SECRET`` to pick values a public solution cannot show.
     """
 
     confine: bool = True
     limits: Limits = Limits()
     expose: tuple[Path, ...] = ()
+    secret: str = field(default="", repr=False)
 
 
 def _is_inside(path: Path, folder: Path) -> bool:
@@ -146,7 +150,9 @@ class Sandbox:
 
     def kernel_manager(self) -> AsyncKernelManager:
         if not self.confine:
-            return AsyncKernelManager(kernel_name="python3")
+            manager = _PlainKernelManager(kernel_name="python3")
+            manager.secret = self.isolation.secret
+            return manager
         manager = _SandboxedKernelManager(
             kernel_name="python3",
             transport="ipc",
@@ -196,8 +202,11 @@ class Sandbox:
         return args + ["--", *launch, "--", *argv]
 
     def environment(self) -> dict[str, str]:
-        """The kernel's whole environment: nothing of the instructor's is passed on."""
+        """The kernel's whole environment: nothing of the instructor's is passed on but the
+        grading secret, if there is one."""
+        secret = {SECRET_VARIABLE: self.isolation.secret} if self.isolation.secret else {}
         return {
+            **secret,
             "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
             "HOME": "/tmp",
             "USER": "student",
@@ -223,6 +232,17 @@ def _parent_folders(paths: list[Path]) -> list[str]:
             seen.add(parent)
             args += ["--perms", "0755", "--dir", str(parent)]
     return args
+
+
+class _PlainKernelManager(AsyncKernelManager):
+    """An ordinary local kernel (no sandbox) that gets the grading secret in its environment."""
+
+    secret: str = ""
+
+    async def start_kernel(self, **kwargs) -> None:
+        if self.secret:
+            kwargs["env"] = {**os.environ, **kwargs.get("env", {}), SECRET_VARIABLE: self.secret}
+        await super().start_kernel(**kwargs)
 
 
 class _SandboxedKernelManager(AsyncKernelManager):
