@@ -57,3 +57,9 @@ def test_static_rendering_holds_the_table_and_a_png():
     bundle = static._repr_mimebundle_()
     assert static.png.startswith(b"\x89PNG")
     assert "<b>B0</b>" in bundle["text/html"] and "data:image/png;base64," in bundle["text/html"]
+
+
+def test_displayed_widget_carries_a_static_picture_of_its_state(widget):
+    bundle = widget._repr_mimebundle_()
+    assert "<b>B0</b>" in bundle["text/html"] and "data:image/png;base64," in bundle["text/html"]
+    assert "VBox" not in bundle["text/plain"]

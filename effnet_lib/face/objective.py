@@ -3,7 +3,8 @@
 `view(target, w)` computes everything shown (a table and a picture) as plain data; `ObjectiveExplorer`
 wires a w slider and a T slider (with a box to type T) to it. A value the objective cannot use
 (T <= 0, w > 0) is answered with a message in the widget, and the last good table and picture stay.
-`render_static()` draws the default state for readers without a kernel.
+Displayed, the widget carries a static picture of its state in the same output, for readers without a
+kernel; `render_static()` draws that picture on its own.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..rules.search import PAPER_TARGET, PAPER_W, Candidate, check_settings, sco
 
 W_RANGE = (-0.25, 0.05)         # the slider reaches past 0, so a reader can see why w > 0 is refused
 TARGET_RANGE = (1e8, 1e11)      # 100M to 100B multiply-adds
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _STYLE = "<style>.objective-table td, .objective-table th {padding: 2px 8px; text-align: right;}</style>"
 
 
@@ -159,6 +161,11 @@ class ObjectiveExplorer:
         if self.plot is not None:
             self.plot.value = png(self.current.figure())
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The live widget and, in the same output, a static picture of its state now: a reader whose
+        notebook has no running kernel sees the picture instead of the widget's text."""
+        bundle = StaticView(self.current.table_html(), png(self.current.figure()))._repr_mimebundle_()
+        shown = self.widget._repr_mimebundle_() or {}
+        if WIDGET_VIEW in shown:
+            bundle[WIDGET_VIEW] = shown[WIDGET_VIEW]
+        return bundle

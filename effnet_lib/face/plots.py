@@ -12,6 +12,7 @@ from typing import Mapping, NamedTuple, Sequence
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import LogLocator, NullFormatter
 
 from .style import COLOURS, SYMBOLS, plain_log_labels as _plain_log_labels
 
@@ -105,6 +106,12 @@ def dimension_costs(sweeps: Mapping[str, Mapping], log: bool = False, axes=None)
             ax.set_yscale("log")
             _plain_log_labels(ax.xaxis)
             _plain_log_labels(ax.yaxis)
+            # Less than a decade per axis: label x at the multipliers themselves, y at 1, 2, 4, 6 x 10^k,
+            # so each axis carries at least three numbers.
+            ax.set_xticks(xs)
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 4.0, 6.0)))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(f"{name} multiplier ${SYMBOLS[name]}$")
         ax.set_ylabel("multiply-adds (billions)")
         ax.set_title(f"Figure 3 ({name}): cost of ${SYMBOLS[name]}$ alone")
