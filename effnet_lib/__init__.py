@@ -37,7 +37,7 @@ _PUBLIC = {
                       "round_repeats", "scale"),
     "model.network": ("ConvNet", "EfficientNet", "efficientnet"),
     "model.layers": ("MBConv", "SqueezeExcite"),
-    "model.weights": ("Pretrained", "from_torchvision", "lite0_pretrained"),
+    "model.weights": ("Pretrained", "from_torchvision", "lite0_pretrained", "lite_pretrained"),
 }
 _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
 __all__ = sorted(_WHERE)

