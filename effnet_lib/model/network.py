@@ -13,7 +13,7 @@ from torch import nn
 
 from ..rules.architecture import Network, blocks, check_image_size, check_num_classes
 from ..rules.families import resolve
-from .layers import BLOCK_MODULES, ConvBNAct
+from .layers import BLOCK_MODULES, Bottleneck, ConvBNAct, MBConv
 
 
 class ConvNet(nn.Module):
@@ -38,8 +38,14 @@ class ConvNet(nn.Module):
         self.classifier = nn.Linear(spec.features, num_classes)
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        """Kaiming-normal (fan-out) convolutions, unit BatchNorm, uniform classifier: the reference init."""
+    def reset_parameters(self, zero_init_last: bool = False) -> None:
+        """Kaiming-normal (fan-out) convolutions, unit BatchNorm, uniform classifier: the reference init.
+
+        `zero_init_last=True` also sets the scale of the last BatchNorm of every residual block to
+        zero (timm's `zero_init_last`, Goyal et al. 2017): each such block then starts as the identity,
+        so a network with twice the blocks starts out computing what the shallower one does, and a
+        short schedule trains deep and shallow variants alike instead of failing the deeper ones.
+        """
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out")
@@ -52,6 +58,11 @@ class ConvNet(nn.Module):
                 bound = 1.0 / math.sqrt(m.out_features)
                 nn.init.uniform_(m.weight, -bound, bound)
                 nn.init.zeros_(m.bias)
+        if zero_init_last:
+            for block in self.modules():
+                last = _last_norm_of_residual_branch(block)
+                if last is not None:
+                    nn.init.zeros_(last.weight)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last feature map, before pooling (what class activation maps look at)."""
@@ -63,6 +74,15 @@ class ConvNet(nn.Module):
                              f"got {tuple(x.shape)}.")
         pooled = torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1)
         return self.classifier(self.dropout(pooled))
+
+
+def _last_norm_of_residual_branch(block: nn.Module) -> nn.BatchNorm2d | None:
+    """The BatchNorm that ends a block's residual branch (the branch added to the shortcut), if any."""
+    if isinstance(block, MBConv) and block.residual:
+        return block.project[1]
+    if isinstance(block, Bottleneck):
+        return block.body[-1][1]
+    return None
 
 
 # The name most readers look for; the class builds every table, not only EfficientNets.

@@ -13,7 +13,6 @@ from typing import NamedTuple
 from .architecture import Network, blocks, check_image_size, check_num_classes, output_size
 from .blocks import block_kind, conv_cost
 from .families import resolve
-from .scaling import compound, scale
 
 
 class Cost(NamedTuple):
@@ -52,25 +51,15 @@ def cost(name_or_spec: str | Network, image_size: int | None = None, num_classes
 
 def phi_for_budget(multiply_adds: float, base: str | Network = "b0", alpha: float = 1.2,
                    beta: float = 1.1, gamma: float = 1.15, precision: float = 0.01) -> float:
-    """The largest phi whose compound-scaled network fits a multiply-add budget (to `precision`).
+    """The largest phi whose compound-scaled network fits a multiply-add budget (on a grid of `precision`).
 
-    Rounding makes cost a staircase in phi rather than a smooth curve, so this bisects on the
-    real cost of each candidate table rather than inverting 2^phi.
+    Rounding makes cost a staircase in phi rather than a smooth curve, so this walks the real cost
+    of each candidate table (`rules.matching`, where every cost matcher lives) rather than
+    inverting 2^phi.
+
+    >>> phi_for_budget(2 * cost("b0").multiply_adds)   # not 1: any phi > 0 adds a layer to every stage
+    0.51
     """
-    spec = resolve(base)
+    from .matching import largest_within   # matching is built on `cost`: imported here, not at the top
 
-    def fits(phi: float) -> bool:
-        return cost(scale(spec, *compound(phi, alpha, beta, gamma))).multiply_adds <= multiply_adds
-
-    if not fits(0.0):
-        raise ValueError(f"a budget of {multiply_adds:,.0f} multiply-adds is below the baseline's own "
-                         f"{cost(spec).multiply_adds:,}; raise the budget or start from a smaller base.")
-    low, high = 0.0, 1.0
-    while fits(high):
-        low, high = high, high * 2
-        if high > 64:
-            raise ValueError("that budget is beyond phi = 64; check its units (multiply-adds, not billions).")
-    while high - low > precision:
-        middle = (low + high) / 2
-        low, high = (middle, high) if fits(middle) else (low, middle)
-    return low
+    return largest_within(base, "compound", multiply_adds, 1000, alpha, beta, gamma, step=precision).multiplier
