@@ -106,3 +106,40 @@ def test_unknown_image_size_and_wrong_types_are_refused():
         latency.measure("b9")
     with pytest.raises(ValueError, match="Table 4 has no row"):
         latency.paper_speedup("resnet-50", "b0")
+
+
+def _option(name, top1, seconds, madds=1e9):
+    return latency.Option(name, top1, "test", madds, seconds)
+
+
+def test_pick_is_the_most_accurate_model_within_the_budget():
+    choices = [_option("small", 75.0, 0.01, 4e8), _option("medium", 78.0, 0.03, 1e9), _option("large", 81.0, 0.09, 4e9)]
+    assert latency.pick(choices, seconds=0.05).name == "medium"
+    assert latency.pick(choices, seconds=1.0).name == "large"
+    assert latency.pick(choices, multiply_adds=5e8).name == "small"
+    assert latency.pick(choices, seconds=0.05, multiply_adds=5e8).name == "small"   # both budgets hold
+    assert latency.pick(choices, seconds=0.001) is None                              # nothing fits
+    assert latency.pick(choices).name == "large"                                     # no budget at all
+
+
+def test_pick_breaks_ties_in_accuracy_by_speed():
+    assert latency.pick([_option("slow", 77.0, 0.05), _option("fast", 77.0, 0.02)], seconds=1).name == "fast"
+
+
+@pytest.mark.parametrize("budget", [dict(seconds=0), dict(seconds=-1), dict(multiply_adds=0), dict(seconds="1s")])
+def test_pick_refuses_a_budget_that_is_not_positive(budget):
+    with pytest.raises(ValueError, match="positive"):
+        latency.pick([_option("a", 75.0, 0.01)], **budget)
+
+
+def test_options_join_timings_with_published_accuracy():
+    timed = latency.Latency("b0", 224, 1, "cpu", 1, 0, times=[0.02, 0.04], multiply_adds=385814752)
+    (option,) = latency.options([timed], {"b0": (77.1, "Table 2 (v5)")})
+    assert option == latency.Option("b0", 77.1, "Table 2 (v5)", 385814752, pytest.approx(0.03))
+    with pytest.raises(ValueError, match="no published accuracy for b0"):
+        latency.options([timed], {})
+
+
+def test_compare_can_show_progress():
+    results = latency.compare({"small": en.SMALL_B0}, runs=1, warmup=0, progress=True, label="test bar")
+    assert [r.name for r in results] == ["small"]

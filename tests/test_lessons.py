@@ -89,3 +89,14 @@ def test_accuracy_against_latency_labels_each_model():
     assert {t.get_text() for t in fig.axes[0].texts} == {"B0", "Lite0"}
     with pytest.raises(ValueError, match="no measurements"):
         lessons.accuracy_against_latency([])
+
+
+def test_predictions_by_model_gives_each_model_a_panel_with_its_classes_on_the_bars():
+    import numpy as np
+    fig = lessons.predictions_by_model(np.zeros((4, 4, 3)), {"Lite0": (["cat", "dog"], [0.7, 0.2]),
+                                                             "Lite1": (["dog", "cat"], [0.5, 0.4])}, title="photo")
+    image, first, second = fig.axes
+    assert first.get_title() == "Lite0: top-2" and second.get_title() == "Lite1: top-2"
+    assert [t.get_text() for t in first.texts] == ["cat (70%)", "dog (20%)"]
+    with pytest.raises(ValueError, match="as many labels"):
+        lessons.predictions_by_model(np.zeros((4, 4, 3)), {"Lite0": (["cat"], [0.7, 0.2])})

@@ -4,6 +4,7 @@
     figure_1_and_5                       Table 2 against other ConvNets, by parameters (Figure 1) and FLOPS (Figure 5)
     objective_picture                    Section 4's search objective on Table 2: iso-score curves and scores
     accuracy_against_latency             Figure 1 for the reader's machine: measured latency against official top-1
+    predictions_by_model                 one photo, the top-k classes of several models side by side
 
 Each returns a matplotlib Figure and accepts `axes` to draw into a figure of your own. Point labels
 are placed by `place_labels`, which moves a label until it overlaps no other and stays in the axes.
@@ -292,4 +293,34 @@ def accuracy_against_latency(points: Sequence[Mapping], machine: str = "", axes=
     place_labels(ax, [(p["seconds"] * 1e3, p["top1"], p["name"]) for p in points], fontsize=8)
     if machine:
         fig.text(0.01, 0.005, machine, fontsize=7)
+    return fig
+
+
+# --------------------------------------------------------------------------- one photo, several models
+
+def predictions_by_model(image, predictions: Mapping[str, tuple[Sequence[str], Sequence[float]]], title: str = "",
+                         axes=None) -> Figure:
+    """A photo beside each model's top-k classes: {model: (labels, probabilities)}, one panel per model.
+
+    Class names are written on their bars (not as tick labels), so several panels fit a laptop screen.
+    """
+    if not predictions:
+        raise ValueError("no predictions to draw; give {model name: (labels, probabilities)}.")
+    for name, (labels, probabilities) in predictions.items():
+        if len(labels) != len(probabilities) or not labels:
+            raise ValueError(f"{name}: need as many labels as probabilities (and at least one); got "
+                             f"{len(labels)} and {len(probabilities)}.")
+    fig, panels = _axes(axes, 1 + len(predictions), (2.8 + 2.7 * len(predictions), 2.8))
+    panels[0].imshow(image)
+    panels[0].axis("off")
+    panels[0].set_title(title, fontsize=9)
+    for ax, (name, (labels, probabilities)) in zip(panels[1:], predictions.items()):
+        rows = range(len(labels))[::-1]          # the most likely class on top
+        ax.barh(list(rows), probabilities, color="tab:blue", alpha=0.35)
+        for row, label, p in zip(rows, labels, probabilities):
+            ax.text(0.02, row, f"{label} ({p:.0%})", va="center", fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_yticks([])
+        ax.set_xlabel("probability")
+        ax.set_title(f"{name}: top-{len(labels)}", fontsize=9)
     return fig

@@ -3,7 +3,8 @@
 Table 4 times one image at a time (batch 1) on a single CPU core and reports the mean of 20 runs.
 FLOPS are a property of the table (`effnet_lib.cost`); latency is a property of the table *and*
 the machine: depthwise convolutions do few multiply-adds but use the hardware poorly, so a network
-with 4x fewer FLOPS is not always 4x faster. This module measures, and returns plain data.
+with 4x fewer FLOPS is not always 4x faster. This module measures, returns plain data, and picks the
+most accurate model that fits a latency or FLOPS budget (`pick`).
 
     >>> result = measure("b0", image_size=32, runs=2, warmup=1)
     >>> result.runs, result.batch_size
@@ -16,6 +17,7 @@ import platform
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -168,7 +170,53 @@ def measure(model_or_name: nn.Module | str | Network, image_size: int | None = N
                    machine_description(device))
 
 
-def compare(models: dict[str, nn.Module | str | Network] | list[str], **options) -> list[Latency]:
-    """`measure` each model in turn with the same options; a list of names or a {label: model} dict."""
-    items = models.items() if isinstance(models, dict) else ((m, m) for m in models)
-    return [measure(model, name=str(label), **options) for label, model in items]
+def compare(models: dict[str, nn.Module | str | Network] | list[str], *, progress: bool = False,
+            label: str = "latency", **options) -> list[Latency]:
+    """`measure` each model in turn with the same options; a list of names or a {label: model} dict.
+
+    `progress` shows a bar named `label`, one step per model.
+    """
+    items = list(models.items() if isinstance(models, dict) else ((m, m) for m in models))
+    if progress:
+        from tqdm.auto import tqdm
+        items = tqdm(items, desc=label, unit="model")
+    return [measure(model, name=str(name), **options) for name, model in items]
+
+
+# --------------------------------------------------------------------------- choosing under a budget
+
+class Option(NamedTuple):
+    """A model one might deploy: its published accuracy (and where that number comes from), its
+    multiply-adds, and its latency measured here."""
+
+    name: str
+    top1: float
+    source: str
+    multiply_adds: int
+    seconds: float
+
+
+def options(timings: list[Latency], accuracies: dict[str, tuple[float, str]]) -> list[Option]:
+    """Join measured latencies with published accuracies {name: (top-1, source)}; every timing needs one."""
+    missing = [t.name for t in timings if t.name not in accuracies]
+    if missing:
+        raise ValueError(f"no published accuracy for {', '.join(missing)}; give each as name: (top-1, source).")
+    return [Option(t.name, *accuracies[t.name], t.multiply_adds, t.mean) for t in timings]
+
+
+def pick(candidates: list[Option], *, seconds: float | None = None, multiply_adds: float | None = None) -> Option | None:
+    """The most accurate candidate within a latency budget and/or a FLOPS budget; None if nothing fits.
+
+    Ties in accuracy go to the faster model.
+
+    >>> fast, slow = Option("a", 75.0, "", 4e8, 0.01), Option("b", 79.0, "", 2e9, 0.05)
+    >>> pick([fast, slow], seconds=0.02).name, pick([fast, slow], multiply_adds=5e9).name
+    ('a', 'b')
+    """
+    for name, budget in (("seconds", seconds), ("multiply_adds", multiply_adds)):
+        if budget is not None and not (isinstance(budget, (int, float)) and budget > 0):
+            raise ValueError(f"a {name} budget must be a positive number, got {budget!r}; "
+                             f"pass None to leave {name} unconstrained.")
+    fitting = [c for c in candidates if (seconds is None or c.seconds <= seconds)
+               and (multiply_adds is None or c.multiply_adds <= multiply_adds)]
+    return max(fitting, key=lambda c: (c.top1, -c.seconds)) if fitting else None
