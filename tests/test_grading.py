@@ -361,3 +361,15 @@ def test_a_jupytext_script_can_be_graded_when_named_explicitly(course, tmp_path)
     [result] = grade([tmp_path / "carol" / "01_double.py"], solutions, timeout=10)
     assert result.student == "carol"
     assert _scores(result) == {"double_tests": (2, "passed"), "triple_tests": (0, "failed")}
+
+
+def test_the_grading_package_loads_its_parts_only_when_asked():
+    # Hidden tests import effnet_lib.grading.own_work in every student's kernel.
+    probe = ("import sys, effnet_lib.grading\n"
+             "print(sorted(m for m in ('nbgrader', 'nbclient', 'jupyter_client') if m in sys.modules))\n"
+             "import effnet_lib.grading.grade, effnet_lib.grading.release\n"
+             "from effnet_lib.grading import grade, release\n"
+             "print(callable(grade), callable(release), grade.__module__, release.__module__)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.stdout.split("\n")[:2] == [
+        "[]", "True True effnet_lib.grading.grade effnet_lib.grading.release"], done.stderr[-2000:]

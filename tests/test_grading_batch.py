@@ -65,6 +65,8 @@ def batch(course):
     jupytext.write(right, folder / "bob" / "01_double.py", fmt="py:percent")  # a notebook saved as .py
     _write(folder / "carol" / "01_double.ipynb", right)
     jupytext.write(right, folder / "carol" / "01_double.py", fmt="py:percent")  # its jupytext twin
+    (folder / "carol" / "py").mkdir()
+    jupytext.write(right, folder / "carol" / "py" / "01_double.py", fmt="py:percent")  # the course's layout
     _write(folder / "Zoë" / "01_double.ipynb", right)
     _write(folder / "Zoe" / "01_double.ipynb", wrong)
     # Deleted the answer cell and wrote the answer in a new cell where it was.
@@ -92,6 +94,7 @@ def test_every_file_handed_in_is_graded_or_listed_with_a_reason(batch):
     assert "not a notebook" in skipped[str(folder / "alice" / "notes.txt")]
     assert "grade it by hand" in skipped[str(folder / "alice" / "helper.py")]
     assert "twin of 01_double.ipynb" in skipped[str(folder / "carol" / "01_double.py")]
+    assert "twin of 01_double.ipynb" in skipped[str(folder / "carol" / "py" / "01_double.py")]
     assert _by(result, "bob")[0].score == 3  # a notebook handed in as a .py is graded
 
 

@@ -49,8 +49,13 @@ def _classify(path: Path) -> str | None:
     if path.suffix == ".ipynb":
         return None
     if path.suffix == ".py":
-        if path.with_suffix(".ipynb").exists():
-            return f"the jupytext twin of {path.with_suffix('.ipynb').name}, which is graded instead"
+        # A jupytext twin sits beside its notebook, or in py/ below it (the course's layout).
+        twins = [path.with_suffix(".ipynb")]
+        if path.parent.name == "py":
+            twins.append(path.parent.parent / path.with_suffix(".ipynb").name)
+        twin = next((t for t in twins if t.exists()), None)
+        if twin is not None:
+            return f"the jupytext twin of {twin.name}, which is graded instead"
         if _is_jupytext(path):
             return None
         return "a Python script, not a notebook (no jupytext header or # %% cells): grade it by hand"
