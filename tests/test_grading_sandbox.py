@@ -7,9 +7,6 @@ sandbox failed (killing processes) only ever target processes that this test sta
 
 from __future__ import annotations
 
-import copy
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,10 +17,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from effnet_lib.grading import GradingError, Isolation, Limits, grade
+from effnet_lib.grading import GradingError, Isolation, Limits, grade, release
 from effnet_lib.grading.sandbox import PACKAGE, Sandbox, check_hidden, sandbox_problem
 from tests.test_grading import _answer, _snapshot, _write_solutions
-from effnet_lib.grading import release
 
 if not sys.platform.startswith("linux"):
     pytest.skip("the sandbox is bubblewrap, which is Linux only", allow_module_level=True)

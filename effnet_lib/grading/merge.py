@@ -20,7 +20,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from .cells import grade_id, is_marked, is_solution, is_test
-from .proof import bound_names, parse_cell
+from .names import bound_names, parse_cell
 
 
 @dataclass

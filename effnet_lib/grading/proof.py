@@ -20,7 +20,6 @@ needs the grader's design in hand; :mod:`.scan` flags the calls such code has to
 
 from __future__ import annotations
 
-import ast
 import builtins
 import copy
 import json
@@ -33,75 +32,14 @@ from nbformat import NotebookNode
 
 from .cells import grade_id, is_solution, is_test
 from .execute import Execution
+from .names import bound_names, parse_cell, used_chains
 
 FACTS_SOURCE = (Path(__file__).with_name("kernel_facts.py")).read_text(encoding="utf-8")
 CHECK_NAMESPACE = "effnet_grading_check"
 CANARY = "\n\ntry:\n    assert False\nexcept AssertionError:\n    print({token!r})\n"
-MAX_CHAIN = 3  # attributes followed from a name the tests use (np.testing.assert_allclose)
 
 
 # --- what the tests use ------------------------------------------------------------------
-
-
-def parse_cell(source: str) -> ast.Module | None:
-    """The cell's code as Python (IPython's magics and ``!`` lines turned into calls first)."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        return ast.parse(TransformerManager().transform_cell(source))
-    except (SyntaxError, ValueError):
-        return None
-
-
-def bound_names(tree: ast.AST) -> dict[str, str]:
-    """Names a cell binds at its top level: name -> the module for imports, "" otherwise."""
-    names: dict[str, str] = {}
-
-    def visit(node):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names[node.name] = ""
-            return  # names inside a function or class body are not the notebook's
-        if isinstance(node, ast.Lambda):
-            return
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                names[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                names[alias.asname or alias.name] = f"{node.module}:{alias.name}"
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names[node.id] = ""
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    return names
-
-
-def used_chains(tree: ast.AST) -> set[tuple[str, ...]]:
-    """Every ``name`` and ``name.attr.attr`` a cell reads, longest chains only."""
-    chains: set[tuple[str, ...]] = set()
-
-    def chain_of(node) -> tuple[str, ...] | None:
-        parts = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if isinstance(node, ast.Name):
-            return (node.id, *reversed(parts))
-        return None
-
-    def visit(node):
-        if isinstance(node, (ast.Attribute, ast.Name)) and isinstance(node.ctx, ast.Load):
-            chain = chain_of(node)
-            if chain is not None:
-                chains.add(chain[: 1 + MAX_CHAIN])
-                return
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    return chains
 
 
 @dataclass
@@ -119,7 +57,7 @@ def references(source: NotebookNode) -> References:
     cells are meant to define."""
     answers: set[str] = set()
     given: dict[str, str] = {}
-    readers: list[ast.Module] = []
+    readers = []  # syntax trees of the cells the course wrote
     for cell in source.cells:
         if cell.cell_type != "code" or (tree := parse_cell(cell.source)) is None:
             continue

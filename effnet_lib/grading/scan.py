@@ -14,7 +14,7 @@ import tokenize
 
 from nbformat import NotebookNode
 
-from .proof import bound_names, parse_cell
+from .names import bound_names, parse_cell
 
 # Names that honest exercise answers have no need for, each with what it can do.
 SUSPECT_NAMES = {
