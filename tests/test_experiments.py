@@ -1,167 +1,287 @@
-"""The scaling study: matched-FLOPS variants, the plan, chunked runs, JSON results and their plots."""
+"""The experiment engine: cost matching, the paper's protocol as a plan, JSON-lines results that
+survive a kill, the runner and its command line, and the CPU study the course ships."""
 
 import json
 import math
+import warnings
 from dataclasses import replace
 
-import matplotlib
 import pytest
-
-matplotlib.use("Agg")
+import torch
 
 import effnet_lib as en
-from effnet_lib.learn import experiments
-from effnet_lib.face import study_plots
-from effnet_lib.learn.experiments import STUDIES, Study, Variant, match_flops, plan, run_study
+from effnet_lib.learn import experiments, records, studies
+from effnet_lib.learn.experiments import RunOptions, load_trained_models, main, read_results, run_study
+from effnet_lib.learn.studies import Run, Study, Variant, plan, study
+from effnet_lib.rules import matching
 
 
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
-    import torch
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny models on a shared 2-core machine: avoid OpenMP oversubscription
     yield
     torch.set_num_threads(threads)
 
 
-def _ratio(base, variant):
-    return en.cost(variant.spec(base), num_classes=10).multiply_adds / en.cost(base, num_classes=10).multiply_adds
+# --------------------------------------------------------------------------- matching (rules layer)
+
+def _madds(spec, classes=10):
+    return en.cost(spec, num_classes=classes).multiply_adds
 
 
 @pytest.mark.parametrize("strategy", ["depth", "width", "resolution", "compound"])
-@pytest.mark.parametrize("target", [2.0, 4.0, 8.0])
-def test_each_strategy_lands_near_its_flops_target_on_the_small_baseline(strategy, target):
-    v = match_flops(en.SMALL_B0, strategy, target)
-    assert v.strategy == strategy and v.target == target
-    assert abs(math.log(_ratio(en.SMALL_B0, v) / target)) < math.log(1.25)  # within 25% despite rounding
+@pytest.mark.parametrize("ratio", [2.0, 4.0, 8.0])
+def test_nearest_lands_on_the_step_of_the_staircase_closest_to_the_target(strategy, ratio):
+    target = ratio * _madds(en.SMALL_B0)
+    m = matching.nearest(en.SMALL_B0, strategy, target, num_classes=10)
+    assert m.multiply_adds == _madds(m.network)
+    below = matching.largest_within(en.SMALL_B0, strategy, target, num_classes=10)
+    # No grid step lies between the two candidates, and the answer is the closer one on a log scale.
+    assert below.multiply_adds <= target
+    assert abs(math.log(m.multiply_adds / target)) <= abs(math.log(below.multiply_adds / target)) + 1e-12
 
 
-def test_single_dimension_variants_change_only_their_dimension():
-    d, w, r = (match_flops(en.SMALL_B0, s, 4.0) for s in ("depth", "width", "resolution"))
-    assert d.depth > 1 and (d.width, d.resolution) == (1.0, 1.0)
-    assert w.width > 1 and (w.depth, w.resolution) == (1.0, 1.0)
-    assert r.resolution > 1 and (r.depth, r.width) == (1.0, 1.0)
+def test_largest_within_is_the_last_step_that_fits():
+    budget = 3 * _madds(en.SMALL_B0)
+    m = matching.largest_within(en.SMALL_B0, "width", budget, num_classes=10)
+    assert m.multiply_adds <= budget < _madds(en.scale(en.SMALL_B0, width=m.width + 0.01))
 
 
-def test_compound_variant_follows_eq_3():
-    v = match_flops(en.SMALL_B0, "compound", 4.0)
-    phi = math.log(v.depth) / math.log(1.2)
-    assert v.width == pytest.approx(1.1 ** phi, rel=1e-3)
-    assert round(24 * v.resolution) == round(24 * 1.15 ** phi)
+def test_single_dimension_matches_change_only_their_dimension():
+    target = 4 * _madds(en.SMALL_B0)
+    for strategy in ("depth", "width", "resolution"):
+        m = matching.nearest(en.SMALL_B0, strategy, target, num_classes=10)
+        others = [getattr(m, d) for d in ("depth", "width", "resolution") if d != strategy]
+        assert getattr(m, strategy) > 1 and others == [1.0, 1.0], strategy
 
 
-def test_width_needs_about_sqrt2_for_twice_the_flops():
-    # FLOPS grow with w^2 (Section 3.3): twice the cost needs w near 1.41, not 2.
-    assert 1.3 < match_flops(en.SMALL_B0, "width", 2.0).width < 1.5
+def test_a_matched_multiplier_is_the_smallest_that_builds_its_network():
+    m = matching.nearest(en.SMALL_B0, "depth", 4 * _madds(en.SMALL_B0), num_classes=10)
+    smaller = en.scale(en.SMALL_B0, depth=round(m.depth - 0.01, 2))
+    assert not matching.same_network(smaller, m.network)
 
 
-def test_plan_has_every_strategy_target_and_seed_once():
-    study = STUDIES["gpu"]
-    runs = plan(study)
-    keys = [(v.key, s) for v, s in runs]
-    assert len(keys) == len(set(keys))
-    for strategy in ("depth", "width", "resolution", "compound"):
-        targets = {v.target for v, s in runs if v.strategy == strategy and s == 0}
-        assert targets == set(study.targets)
-    assert {s for _, s in runs} == set(study.seeds) and len(study.seeds) >= 2
-    grid = {(v.depth, v.resolution) for v, _ in runs if v.strategy == "grid"}
-    assert grid >= {(1.0, 1.3), (2.0, 1.0), (2.0, 1.3)}  # (1, 1) is the baseline's own line
+def test_an_unknown_strategy_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="depth, width, resolution, compound"):
+        matching.nearest(en.SMALL_B0, "height", 1e7)
 
 
-@pytest.fixture
-def smoke(tmp_path):
-    return STUDIES["smoke"], tmp_path / "results"
+# --------------------------------------------------------------------------- the protocol
+
+def test_compound_points_follow_eq_3_and_change_all_three_dimensions():
+    s = study("figures", "gpu")
+    for phi in s.compound:
+        compound_variant = studies.compound_set(s, phi)[0]
+        assert (compound_variant.depth, compound_variant.width, compound_variant.resolution) == \
+            pytest.approx(tuple(en.compound(phi)))
+        net = compound_variant.network(s.base)
+        assert net.image_size != s.base.image_size
+        assert [x.repeats for x in net.stages] != [x.repeats for x in s.base.stages]
+        assert [x.channels for x in net.stages] != [x.channels for x in s.base.stages]
 
 
-def test_a_study_runs_writes_json_and_then_skips_what_is_done(smoke):
-    study, out = smoke
+def test_a_phi_that_rounds_away_a_dimension_is_refused():
+    s = replace(study("figures", "cpu"), compound=(0.1,), first_seed_only=())
+    with pytest.raises(ValueError, match="leaves the width"):
+        plan(s)
+
+
+@pytest.mark.parametrize("preset", ["cpu", "gpu"])
+def test_rivals_cost_within_ten_percent_of_their_compound_model(preset):
+    s = study("figures", preset)
+    for point in s.compound:
+        compound_variant, *rivals = studies.compound_set(s, point)
+        target = _madds(compound_variant.network(s.base))
+        for rival in rivals:
+            assert abs(_madds(rival.network(s.base)) / target - 1) < 0.10, (point, rival)
+
+
+def test_plan_runs_in_the_papers_priority_order():
+    runs = plan(study("figures", "gpu"))
+    order = [(r.variant.strategy, r.variant.group, r.seed) for r in runs]
+    assert len(order) == len(set(order))
+    first = [r for r in runs if r.seed == 0][:9]
+    assert [r.variant.group for r in first] == ["baseline"] + ["phi=1"] * 4 + ["phi=2"] * 4
+    assert order[9:18] == [(s, g, 1) for s, g, _ in order[:9]]            # then seed 1 of the same
+    assert {r.variant.group for r in runs[18:22]} == {"phi=3"}
+    assert all(r.variant.strategy == "grid" for r in runs[22:])
+    bases = {(r.variant.depth, r.variant.resolution) for r in runs if r.variant.strategy == "grid"}
+    assert bases == {(1.0, 1.3), (2.0, 1.0), (2.0, 1.3)}   # (1, 1) is the baseline and the width rivals
+
+
+def test_every_study_has_three_presets_and_plans_without_error():
+    for name, presets in studies.STUDIES.items():
+        assert set(presets) == set(studies.PRESETS)
+        for s in presets.values():
+            assert plan(s) and s.label == f"{name}-{s.preset}"
+
+
+def test_table7_models_are_compared_at_the_compound_models_cost():
+    s = study("table7", "cpu")
+    runs = [r for r in plan(s) if r.seed == 0]
+    assert [r.variant.strategy for r in runs] == ["baseline", "compound", "depth", "width", "resolution"]
+    assert (runs[1].variant.depth, runs[1].variant.width, runs[1].variant.resolution) == (1.4, 1.2, 1.3)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"train_images": -5}, "train_images must be a whole number"),
+    ({"seeds": ()}, "at least one seed"),
+    ({"compound": (0.0,), "first_seed_only": ()}, "phi must be > 0"),
+    ({"compound": ((1.4, 1.0, 1.3),), "first_seed_only": ()}, "scales every dimension up"),
+    ({"data": "mnist"}, "data must be one of"),
+])
+def test_a_bad_study_is_refused_where_it_is_made(change, message):
+    with pytest.raises(ValueError, match=message):
+        replace(study("figures", "cpu"), **change)
+
+
+# --------------------------------------------------------------------------- results files
+
+def test_a_partly_written_last_line_is_skipped_with_a_warning(tmp_path):
+    path = tmp_path / "r.jsonl"
+    records.append_record(path, {"a": 1})
+    with open(path, "a") as f:
+        f.write('{"a": 2, "b"')                     # a run killed while writing
+    with pytest.warns(UserWarning, match="line 2"):
+        assert records.read_records(path) == [{"a": 1}]
+    records.append_record(path, {"a": 3})            # the next record starts on a line of its own
+    with pytest.warns(UserWarning):
+        assert records.read_records(path) == [{"a": 1}, {"a": 3}]
+
+
+def test_records_of_other_settings_or_versions_are_skipped_with_the_reason():
+    config = {"name": "figures", "recipe": {"epochs": 2}}
+    ok = {"format": records.FORMAT, "library_version": "1.0", "study": config}
+    assert records.check_record(ok, config, "1.0") is None
+    assert "effnet_lib 0.9" in records.check_record({**ok, "library_version": "0.9"}, config, "1.0")
+    other = {**ok, "study": {"name": "figures", "recipe": {"epochs": 3}}}
+    assert "recipe" in records.check_record(other, config, "1.0")
+
+
+# --------------------------------------------------------------------------- the runner
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """The table7 smoke study, run once: a few seconds of training on the generated data."""
+    folder = tmp_path_factory.mktemp("results")
+    s = study("table7", "smoke")
+    path = experiments.results_path(s, folder)
     lines = []
-    results = run_study(study, out, progress=False, log=lines.append)
-    assert len(results) == len(plan(study, num_classes=4)) and len(list(out.glob("*.json"))) == len(results)
-    r = results[0]
-    for key in ("study", "variant", "seed", "multiply_adds", "parameters", "test_accuracy", "epochs",
-                "seconds", "hardware", "library_version"):
-        assert key in r, key
-    assert r["hardware"]["torch"] and r["library_version"] == en.__version__
-    assert len(r["test_accuracy"]) == study.epochs
-    assert not list((out / "checkpoints").glob("*.pt"))  # finished runs leave no checkpoint behind
-    again = []
-    run_study(study, out, progress=False, log=again.append)
-    assert "0 runs to go" in again[0]
+    done = run_study(s, path, options=RunOptions(progress=False), log=lines.append)
+    return s, path, done, lines
 
 
-def test_a_spent_time_budget_stops_starting_runs_and_a_rerun_finishes(smoke):
-    study, out = smoke
+def test_a_study_writes_one_line_per_run_with_everything_a_plot_needs(smoke_run):
+    s, path, done, _ = smoke_run
+    assert len(done) == len(plan(s)) == len(path.read_text().splitlines())
+    r = done[1]
+    assert r["strategy"] == "compound" and r["multipliers"] == {"depth": 1.4, "width": 1.2, "resolution": 1.3}
+    spec = Variant("compound", 1.4, 1.2, 1.3).network(s.base)
+    assert r["network"]["repeats"] == [x.repeats for x in spec.stages] and r["network"]["image_size"] == 21
+    assert r["multiply_adds"] == _madds(spec, 4) and r["parameters"] == en.cost(spec, num_classes=4).parameters
+    assert len(r["test_accuracy"]) == s.recipe.epochs and r["final_accuracy"] == r["test_accuracy"][-1]
+    assert r["data"]["test_images"] == 64 and r["hardware"]["device"] == "cpu"
+    assert r["library_version"] == experiments.library_version() != "unknown"
+
+
+def test_a_rerun_trains_nothing_that_is_done(smoke_run):
+    s, path, _, _ = smoke_run
     lines = []
-    run_study(study, out, budget_minutes=0, progress=False, log=lines.append)
-    assert not list(out.glob("*.json")) and any("run again" in line for line in lines)
-    run_study(study, out, progress=False, log=lines.append)
-    assert len(list(out.glob("*.json"))) == len(plan(study, num_classes=4))
+    again = run_study(s, path, options=RunOptions(progress=False), log=lines.append)
+    assert len(again) == len(plan(s)) and "0 to go" in lines[0]
 
 
-def test_results_of_other_settings_are_not_overwritten(smoke):
-    study, out = smoke
-    run_study(study, out, progress=False, only=["baseline"], log=lambda _: None)
-    saved = {p: p.read_text() for p in out.glob("*.json")}
-    with pytest.raises(ValueError, match="other study settings"):
-        run_study(replace(study, epochs=2), out, progress=False, only=["baseline"], log=lambda _: None)
-    assert {p: p.read_text() for p in out.glob("*.json")} == saved
+def test_a_spent_budget_starts_nothing_and_a_restart_continues(tmp_path):
+    s = replace(study("table7", "smoke"), seeds=(0,))
+    path = tmp_path / "r.jsonl"
+    lines = []
+    assert run_study(s, path, options=RunOptions(budget_minutes=0, progress=False), log=lines.append) == []
+    assert not path.exists() and "left for the next call" in lines[-1]
+    # A run killed after two records: the rerun trains the other three only.
+    full = run_study(replace(s), path, options=RunOptions(strategies=("baseline", "compound"), progress=False),
+                     log=lambda _: None)
+    assert len(full) == 2
+    lines = []
+    assert len(run_study(s, path, options=RunOptions(progress=False), log=lines.append)) == 5
+    assert "2 of 5 runs done, 3 to go" in lines[0]
 
 
-def _fake_result(strategy, depth, width, resolution, target, seed, accuracy, madds):
-    v = Variant(strategy, depth, width, resolution, target)
-    return {"study": {"name": "fake", "data": "x", "train_subset": None, "epochs": 1},
-            "variant": {**vars(v), "key": v.key}, "seed": seed,
-            "network": {"resolution": round(24 * resolution)}, "multiply_adds": madds, "parameters": 1000,
-            "flops_ratio": madds / 1e6, "final_accuracy": accuracy, "best_accuracy": accuracy,
-            "seconds": 1.0, "hardware": {"device_name": "test"}}
+def test_kept_models_come_back_with_the_accuracy_they_were_recorded_with(smoke_run):
+    s, path, done, _ = smoke_run
+    from effnet_lib.learn.datasets import load_dataset
+    from effnet_lib.learn.train import evaluate
+
+    models = load_trained_models("table7", "smoke", results=path)
+    assert [m.record["key"] for m in models] == [r.key for r in plan(s)]
+    data = load_dataset("tiny", train=s.train_images, test=s.test_images)
+    for trained in models[:2]:
+        measured = evaluate(trained.model, data, trained.record["network"]["image_size"])["test_accuracy"]
+        assert measured == pytest.approx(trained.record["final_accuracy"], abs=2 / 64)  # float16 weights
 
 
-@pytest.fixture
-def fake_results():
-    out = []
-    for seed, noise in ((0, 0.0), (1, 0.01)):
-        out += [_fake_result("baseline", 1, 1, 1, 1, seed, 0.80 + noise, 1e6),
-                _fake_result("depth", 2, 1, 1, 2, seed, 0.82 + noise, 2e6),
-                _fake_result("width", 1, 1.4, 1, 2, seed, 0.83 + noise, 2e6),
-                _fake_result("resolution", 1, 1, 1.4, 2, seed, 0.81 + noise, 2e6),
-                _fake_result("compound", 1.1, 1.05, 1.1, 2, seed, 0.80 + noise, 2e6),
-                _fake_result("grid", 2, 1.4, 1.3, 1, seed, 0.85 + noise, 6e6),
-                _fake_result("grid", 2, 1.0, 1.3, 1, seed, 0.84 + noise, 3e6)]
-    return out
+def test_records_of_another_study_in_the_file_are_skipped_not_plotted(smoke_run, tmp_path):
+    s, path, done, _ = smoke_run
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(path.read_text())
+    records.append_record(mixed, {**done[0], "study": {**done[0]["study"], "train_images": 999}})
+    kept, skipped = read_results(mixed, s)
+    assert len(kept) == len(done) and len(skipped) == 1 and "train_images: 999 there" in skipped[0].reason
+    with pytest.warns(UserWarning, match="1 record"):
+        experiments.load_results(s, path=mixed)
 
 
-def test_summary_averages_seeds_and_keeps_the_spread(fake_results):
-    rows = {r["strategy"]: r for r in study_plots.summarize(fake_results)}
-    assert rows["width"]["accuracy"] == pytest.approx(0.835)
-    assert (rows["width"]["low"], rows["width"]["high"]) == (0.83, 0.84)
-    assert rows["baseline"]["seeds"] == [0, 1]
+def test_a_run_trained_by_a_sibling_study_is_reused_not_retrained(smoke_run, tmp_path, monkeypatch):
+    s, path, done, _ = smoke_run
+    twin = replace(s, name="twin", keep_weights=False)
+    monkeypatch.setitem(studies.STUDIES, "twin", {"smoke": twin})
+    monkeypatch.setattr(experiments, "train_run", lambda *a, **k: pytest.fail("retrained a reused run"))
+    lines = []
+    reused = run_study(twin, path.with_name("twin-smoke.jsonl"), options=RunOptions(progress=False), log=lines.append)
+    assert [r["final_accuracy"] for r in reused] == [r["final_accuracy"] for r in done]
+    assert all(r["reused_from"].startswith("table7-smoke:") for r in reused)
 
 
-def test_findings_say_when_compound_does_not_win(fake_results):
-    text = " ".join(study_plots.findings(fake_results))
-    assert "best is width" in text and "compound does not win" in text and "-3.0 points" in text
+def test_zero_init_last_makes_every_residual_block_start_as_the_identity():
+    model = experiments.build_model(study("figures", "cpu"), Run(Variant("baseline"), 0)).eval()
+    from effnet_lib.model.layers import MBConv
+
+    blocks = [m for m in model.modules() if isinstance(m, MBConv) and m.residual]
+    assert blocks
+    for block in blocks:
+        x = torch.randn(2, block.project[0].out_channels, 4, 4)
+        assert torch.equal(block(x), x)
 
 
-def test_figures_3_4_and_8_draw_from_results_alone(fake_results):
-    for figure in (study_plots.figure_3, study_plots.figure_4, study_plots.figure_8):
-        fig = figure(fake_results)
-        assert fig.axes and any(line.get_xdata().size for ax in fig.axes for line in ax.get_lines())
-    fig4 = study_plots.figure_4(fake_results)
-    assert len(fig4.axes[0].get_legend().get_texts()) == 2  # the (1, 1) and (2, 1.3) bases
+# --------------------------------------------------------------------------- the command line
+
+def test_the_gpu_command_runs_here_on_the_tiny_data(tmp_path, capsys):
+    # The GPU window runs `run figures table7 --preset gpu ...`; the same command at the smoke preset.
+    main(["run", "figures", "table7", "--preset", "smoke", "--results-dir", str(tmp_path), "--threads", "1",
+          "--budget-minutes", "5", "--no-progress"])
+    out = capsys.readouterr().out
+    assert "figures-smoke: all" in out and "table7-smoke: all" in out
+    assert {p.name for p in tmp_path.iterdir()} == {"figures-smoke.jsonl", "table7-smoke.jsonl",
+                                                   "table7-smoke.weights.pt"}
 
 
-def test_stored_study_results_are_labelled_with_their_hardware():
-    results = experiments.load_results()
-    if not results:
-        pytest.skip("no stored study results")
-    for r in results:
-        assert r["hardware"]["device"] in ("cpu", "cuda") and r["library_version"]
-        assert len(r["test_accuracy"]) == r["study"]["epochs"]
-        assert r["multiply_adds"] == en.cost(Variant(**{k: r["variant"][k] for k in
-                                                        ("strategy", "depth", "width", "resolution", "target")})
-                                             .spec(_base_of(r)).with_(in_channels=1), num_classes=10).multiply_adds
+@pytest.mark.parametrize("argv, message", [
+    (["run", "figures", "--seeds", "99"], "seed(s) [99] are not among them"),
+    (["run", "figures", "--threads", "0"], "threads must be at least 1"),
+    (["run", "figures", "--budget-minutes", "-1"], "budget_minutes must be"),
+    (["run", "figures", "--strategies", "height"], "invalid choice|unknown strategies"),
+    (["run", "figures", "table7", "--results", "x.jsonl"], "with several studies use --results-dir"),
+    (["run", "figures", "--data-root", "/nowhere/at/all"], "is not a folder"),
+    (["run", "figures", "--seeds", "-2"], "seeds are whole numbers"),
+])
+def test_bad_options_are_refused_before_any_work(argv, message, capsys, monkeypatch):
+    monkeypatch.setattr(experiments, "run_study", lambda *a, **k: pytest.fail("work started"))
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert __import__("re").search(message, capsys.readouterr().err)
 
 
-def _base_of(result):
-    return next(s.base for s in STUDIES.values() if s.config() == result["study"])
+def test_list_names_every_run_of_the_gpu_study(capsys):
+    main(["list", "figures", "--preset", "gpu"])
+    out = capsys.readouterr().out
+    assert out.count("| seed ") == len(plan(study("figures", "gpu")))

@@ -1,202 +1,293 @@
-"""Figures 3, 4 and 8 of the paper from the scaling study's results, with the spread over seeds.
+"""Figures 3, 4 and 8 of the paper from a study's results, with the spread over seeds, and what they show.
 
-Everything here takes the plain dicts that :func:`effnet_lib.learn.experiments.load_results` returns
-(one per trained run) and never a model, so a CPU-only reader can plot a study made on a GPU.
+Everything here takes the plain records that :func:`effnet_lib.learn.experiments.load_results`
+returns (one per trained run) and never a model, so a CPU-only reader can plot a study made on a
+GPU. Records of one study only: a mix of studies would put different baselines on one axis.
 
-* :func:`summarize` groups runs by network and gives mean, min and max accuracy over seeds.
-* :func:`figure_3`: accuracy against multiply-adds when scaling one dimension (w, d or r).
-* :func:`figure_4`: width sweeps from several (depth, resolution) bases.
-* :func:`figure_8`: all strategies, compound included, on one axis.
-* :func:`findings`: what the numbers say, as sentences computed from them (compound against the
-  best single dimension at each FLOPS target), so the notebook's text cannot drift from its data.
+* :func:`summarize` -- one row per network: strategy, multipliers, cost, accuracy over its seeds;
+* :func:`figure_3` -- accuracy against multiply-adds when one dimension alone is scaled;
+* :func:`figure_4` -- width swept from each (depth, resolution) base, one line per base;
+* :func:`figure_8` -- every strategy, compound included, at matched multiply-adds;
+* :func:`findings` -- what the numbers say, as sentences computed from them, each difference
+  set against the spread between seeds (a smaller difference is called noise), so a notebook's
+  text cannot drift from its data;
+* :func:`table_rows` -- the study as rows for a table.
 """
-
 from __future__ import annotations
 
 import math
 import statistics
 from typing import Mapping, Sequence
 
-from .style import COLOURS, SYMBOLS
+from .style import BASE_COLOURS, COLOURS, SYMBOLS, plain_log_labels
 
-__all__ = ["summarize", "curves", "figure_3", "figure_4", "figure_8", "findings", "table_rows"]
+__all__ = ["summarize", "single_dimension", "figure_3", "figure_4", "figure_4_lines", "figure_8",
+           "findings", "noise_level", "table_rows", "describe_study"]
 
 SINGLE = ("width", "depth", "resolution")
+_ORDER = ("baseline", "compound", "depth", "width", "resolution", "grid")
 
 
-def summarize(results: Sequence[Mapping], accuracy: str = "final_accuracy") -> list[dict]:
-    """One row per network (same multipliers): strategy, costs, and accuracy over its seeds.
-
-    ``accuracy`` is ``"final_accuracy"`` (last epoch, the default) or ``"best_accuracy"``.
-    The strategy is the first one that asked for the network; a network that is both the
-    baseline and a Figure 4 grid point appears once, as the baseline.
-    """
+def _check(results: Sequence[Mapping]) -> None:
     if not results:
-        raise ValueError("no results to summarize: run the study first (python -m effnet_lib.learn.experiments) "
-                         "or load the stored ones with effnet_lib.learn.experiments.load_results().")
+        raise ValueError("no results to plot: run the study first (python -m effnet_lib.learn.experiments run "
+                         "figures) or load the stored ones with effnet_lib.learn.experiments.load_results().")
+    studies = {(r["study"]["name"], r["study"]["preset"]) for r in results}
+    if len(studies) > 1:
+        raise ValueError(f"these results come from several studies {sorted(studies)}; plot one at a time.")
+
+
+def summarize(results: Sequence[Mapping]) -> list[dict]:
+    """One row per network of the study, cheapest first: what it is and its accuracy over seeds.
+
+    A row keeps the strategy and group of its runs ("depth", "phi=2"), the multipliers, pixels,
+    multiply-adds, parameters, and the mean, lowest and highest final test accuracy over its seeds.
+    """
+    _check(results)
     groups: dict[str, list[Mapping]] = {}
     for r in results:
-        groups.setdefault(r["variant"]["key"], []).append(r)
+        groups.setdefault(r["key"].rsplit(" | seed", 1)[0], []).append(r)
     rows = []
-    for key, runs in groups.items():
-        order = ("baseline", "depth", "width", "resolution", "compound", "grid")
-        strategy = min((r["variant"]["strategy"] for r in runs), key=order.index)
-        values = [r[accuracy] for r in runs]
-        v = runs[0]["variant"]
+    for runs in groups.values():
+        first = runs[0]
+        values = [r["final_accuracy"] for r in runs]
         rows.append({
-            "key": key, "strategy": strategy, "depth": v["depth"], "width": v["width"],
-            "resolution": v["resolution"], "pixels": runs[0]["network"]["resolution"],
-            "target": v["target"], "multiply_adds": runs[0]["multiply_adds"],
-            "parameters": runs[0]["parameters"], "flops_ratio": runs[0]["flops_ratio"],
-            "seeds": sorted(r["seed"] for r in runs), "accuracy": statistics.fmean(values),
-            "low": min(values), "high": max(values),
-            "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-            "seconds": statistics.fmean(r["seconds"] for r in runs),
-            "device": runs[0]["hardware"].get("gpu") or runs[0]["hardware"].get("device_name", "?"),
-        })
-    return sorted(rows, key=lambda row: row["multiply_adds"])
+            "strategy": first["strategy"], "group": first["group"], "phi": first["phi"],
+            **first["multipliers"], "pixels": first["network"]["image_size"],
+            "multiply_adds": first["multiply_adds"], "parameters": first["parameters"],
+            "cost_ratio": first["cost_ratio"], "seeds": sorted(r["seed"] for r in runs),
+            "accuracy": statistics.fmean(values), "low": min(values), "high": max(values),
+            "seconds": statistics.fmean(r["wall_seconds"] for r in runs)})
+    return sorted(rows, key=lambda row: (row["multiply_adds"], _ORDER.index(row["strategy"])))
 
 
-def curves(results: Sequence[Mapping], accuracy: str = "final_accuracy") -> dict[str, list[dict]]:
-    """Figure 3/8's curves: for each strategy, the baseline followed by its variants by cost."""
-    rows = summarize(results, accuracy)
+def _only(row: Mapping) -> str | None:
+    """The one dimension a row scales, "none" for the baseline, None when it scales several."""
+    changed = [d for d in ("depth", "width", "resolution") if not math.isclose(row[d], 1.0)]
+    return changed[0] if len(changed) == 1 else ("none" if not changed else None)
+
+
+def single_dimension(results: Sequence[Mapping]) -> dict[str, list[dict]]:
+    """Figure 3's sweeps: for each dimension, the baseline and every network scaled in it alone."""
+    rows = summarize(results)
     baseline = [r for r in rows if r["strategy"] == "baseline"]
-    out = {}
-    for strategy in (*SINGLE, "compound"):
-        points = [r for r in rows if r["strategy"] == strategy]
-        if points:
-            out[strategy] = baseline + points
-    return out
+    return {name: baseline + [r for r in rows if _only(r) == name] for name in SINGLE}
 
 
-def _plot_curve(ax, points: Sequence[Mapping], label: str, colour: str, annotate: str | None = None):
-    x = [p["multiply_adds"] / 1e6 for p in points]
-    y = [100 * p["accuracy"] for p in points]
-    spread = [[100 * (p["accuracy"] - p["low"]) for p in points], [100 * (p["high"] - p["accuracy"]) for p in points]]
-    ax.errorbar(x, y, yerr=spread, fmt="o-", color=colour, label=label, capsize=3)
+def noise_level(results: Sequence[Mapping]) -> float:
+    """The largest spread (highest minus lowest seed) of any network trained with several seeds.
+
+    Differences smaller than this are called noise; a network with one seed has no spread of its
+    own, so this study-wide figure stands in for it.
+    """
+    spreads = [r["high"] - r["low"] for r in summarize(results) if len(r["seeds"]) > 1]
+    return max(spreads, default=0.0)
+
+
+# --------------------------------------------------------------------------- drawing
+
+def _millions(row: Mapping) -> float:
+    return row["multiply_adds"] / 1e6
+
+
+def _draw(ax, rows: Sequence[Mapping], label: str, colour: str, annotate: str | None = None, marker: str = "o"):
+    rows = sorted(rows, key=lambda r: r["multiply_adds"])
+    x = [_millions(r) for r in rows]
+    y = [100 * r["accuracy"] for r in rows]
+    spread = [[100 * (r["accuracy"] - r["low"]) for r in rows], [100 * (r["high"] - r["accuracy"]) for r in rows]]
+    ax.errorbar(x, y, yerr=spread, fmt=f"{marker}-", color=colour, label=label, capsize=3, markersize=5)
     if annotate:
-        for p, xi, yi in zip(points, x, y):
-            ax.annotate(f"{SYMBOLS.get(annotate, annotate)}={p[annotate]:.2g}", (xi, yi),
-                        textcoords="offset points", xytext=(4, -11), fontsize=7, color=colour)
+        for r, xi, yi in zip(rows, x, y):
+            text = (f"{SYMBOLS[annotate]}={r[annotate]:.2g}" + (f" ({r['pixels']} px)" if annotate == "resolution" else ""))
+            ax.annotate(text, (xi, yi), textcoords="offset points", xytext=(4, -11), fontsize=7, color=colour)
 
 
-def _label_axes(ax, title: str):
-    from matplotlib.ticker import FuncFormatter
-
+def _axes_labels(ax, title: str) -> None:
     ax.set_xscale("log")
-    # Plain numbers (2, 5, 10) on the log axis rather than 2 x 10^0.
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "235" else ""))
+    plain_log_labels(ax.xaxis)
     ax.set_xlabel("multiply-adds per image (millions, log scale)")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, alpha=0.3)
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
 
 
-def _subtitle(results: Sequence[Mapping]) -> str:
-    study = results[0]["study"]
-    devices = sorted({r["hardware"].get("gpu") or r["hardware"].get("device_name", "?") for r in results})
-    seeds = sorted({r["seed"] for r in results})
-    return (f"study '{study['name']}': {study['data']}, {study['train_subset'] or 'all'} training images, "
-            f"{study['epochs']} epochs, seeds {seeds}\nbars span min-max over seeds; on {', '.join(devices)}")
+def describe_study(results: Sequence[Mapping]) -> str:
+    """One line naming the study: preset, data, images, epochs, seeds and the hardware that made it."""
+    _check(results)
+    first = results[0]
+    config = first["study"]
+    devices = sorted({r["hardware"].get("gpu") or r["hardware"].get("cpu", "?") for r in results})
+    return (f"study {config['name']}-{config['preset']}: {first['data']['name']}, "
+            f"{first['data']['train_images']:,} training images, {config['recipe']['epochs']} epoch(s), "
+            f"tested on {first['data']['test_images']:,}; seeds {sorted({r['seed'] for r in results})}; "
+            f"on {', '.join(devices)}")
 
 
-def figure_3(results: Sequence[Mapping], accuracy: str = "final_accuracy"):
-    """Figure 3: scaling one dimension at a time (width, depth, resolution), accuracy vs cost."""
+def figure_3(results: Sequence[Mapping]):
+    """Figure 3: scaling one dimension at a time, accuracy against multiply-adds (bars: seed range)."""
     import matplotlib.pyplot as plt
 
-    lines = curves(results, accuracy)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True, layout="constrained")
-    for ax, strategy in zip(axes, SINGLE):
-        if strategy in lines:
-            _plot_curve(ax, lines[strategy], strategy, COLOURS[strategy], annotate=strategy)
+    sweeps = single_dimension(results)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharey=True, layout="constrained")
+    for ax, name in zip(axes, SINGLE):
+        if len(sweeps[name]) > 1:
+            _draw(ax, sweeps[name], name, COLOURS[name], annotate=name)
         else:
-            ax.text(0.5, 0.5, f"no {strategy} runs yet", transform=ax.transAxes, ha="center")
-        _label_axes(ax, f"scaling {strategy} ({SYMBOLS[strategy]}) only")
-    fig.suptitle("Figure 3: scaling one dimension of the baseline\n" + _subtitle(results), fontsize=9)
+            ax.text(0.5, 0.5, f"no {name} runs yet", transform=ax.transAxes, ha="center")
+        _axes_labels(ax, f"scaling {name} ({SYMBOLS[name]}) alone")
+    fig.suptitle("Figure 3 (the course's version): one dimension at a time\n" + describe_study(results)
+                 + "; bars span the seeds", fontsize=9)
     return fig
 
 
-def figure_4(results: Sequence[Mapping], accuracy: str = "final_accuracy"):
-    """Figure 4: width sweeps from (depth, resolution) bases; one line per base."""
-    import matplotlib.pyplot as plt
+def figure_4_lines(results: Sequence[Mapping]) -> dict[tuple[float, float], list[dict]]:
+    """Figure 4's lines: for each (depth, resolution) base, its networks at every width, cheapest first.
 
-    rows = summarize(results, accuracy)
-    bases: dict[tuple[float, float], list[dict]] = {}
-    for r in rows:
-        if r["strategy"] in ("grid", "baseline") or (r["strategy"] == "width"):
-            bases.setdefault((r["depth"], round(r["resolution"], 3)), []).append(r)
-    # The width-only curve lies on the (1, 1) base; keep only the grid's widths there so the
-    # four lines sweep the same widths.
-    grid_widths = sorted({r["width"] for r in rows if r["strategy"] == "grid"})
-    fig, ax = plt.subplots(figsize=(7.5, 5), layout="constrained")
-    palette = ["tab:blue", "tab:purple", "tab:orange", "tab:red"]
-    drawn = 0
-    for (d, r_), points in sorted(bases.items()):
-        points = [p for p in points if not grid_widths or any(math.isclose(p["width"], w) for w in grid_widths)]
-        if len(points) < 2:
-            continue
-        points.sort(key=lambda p: p["width"])
-        _plot_curve(ax, points, f"d={d:g}, r={r_:g} ({points[0]['pixels']} px)", palette[drawn % 4], annotate="width")
-        drawn += 1
-    _label_axes(ax, "Figure 4: scaling width from different (depth, resolution) baselines\n" + _subtitle(results))
-    ax.title.set_fontsize(8)
-    if drawn:
-        ax.legend(fontsize=8)
-    else:
-        ax.text(0.5, 0.5, "no Figure 4 grid runs yet", transform=ax.transAxes, ha="center")
-    return fig
-
-
-def figure_8(results: Sequence[Mapping], accuracy: str = "final_accuracy"):
-    """Figure 8: every strategy on one axis: is compound scaling above the others at equal cost?"""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.5, 5), layout="constrained")
-    for strategy, points in curves(results, accuracy).items():
-        _plot_curve(ax, points, f"{strategy} scaling" if strategy != "compound" else "compound scaling (Eq. 3)",
-                    COLOURS[strategy])
-    _label_axes(ax, "Figure 8: scaling the baseline by different methods\n" + _subtitle(results))
-    ax.title.set_fontsize(8)
-    ax.legend(fontsize=8)
-    return fig
-
-
-def findings(results: Sequence[Mapping], accuracy: str = "final_accuracy") -> list[str]:
-    """Sentences that state what the results show, each computed from them.
-
-    For every FLOPS target: the best strategy, and compound's margin over the best single
-    dimension (negative when compound loses, which a small study can show).
+    The (1, 1) base is the baseline and every width-only network (Figure 3's width sweep).
     """
-    rows = summarize(results, accuracy)
-    baseline = next((r for r in rows if r["strategy"] == "baseline"), None)
+    rows = summarize(results)
+    lines: dict[tuple[float, float], list[dict]] = {}
+    for r in rows:
+        if r["strategy"] == "grid" or _only(r) in ("width", "none"):
+            lines.setdefault((round(r["depth"], 3), round(r["resolution"], 3)), []).append(r)
+    return {base: sorted(points, key=lambda p: p["width"]) for base, points in sorted(lines.items())
+            if len(points) > 1}
+
+
+def figure_4(results: Sequence[Mapping]):
+    """Figure 4: width swept from different (depth, resolution) bases; one line per base."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    lines = figure_4_lines(results)
+    for colour, ((d, r), points) in zip(BASE_COLOURS, lines.items()):
+        _draw(ax, points, f"d={d:g}, r={r:g} ({points[0]['pixels']} px)", colour, annotate="width")
+    if not lines:
+        ax.text(0.5, 0.5, "no Figure 4 runs yet", transform=ax.transAxes, ha="center")
+    _axes_labels(ax, "Figure 4 (the course's version): scaling width from different (depth, resolution) bases\n"
+                 + describe_study(results))
+    if lines:
+        ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def figure_8(results: Sequence[Mapping]):
+    """Figure 8: the baseline scaled by each strategy, compared at matched multiply-adds."""
+    import matplotlib.pyplot as plt
+
+    rows = summarize(results)
+    baseline = [r for r in rows if r["strategy"] == "baseline"]
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    for strategy in ("depth", "width", "resolution", "compound"):
+        points = [r for r in rows if r["strategy"] == strategy]
+        if points:
+            label = "compound scaling (Eq. 3)" if strategy == "compound" else f"scale by {strategy} alone"
+            _draw(ax, baseline + points, label, COLOURS[strategy], marker="s" if strategy == "compound" else "o")
+    _axes_labels(ax, "Figure 8 (the course's version): scaling the baseline by different methods\n"
+                 + describe_study(results))
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+# --------------------------------------------------------------------------- what the data shows
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _verdict(difference: float, noise: float) -> str:
+    return "within the seed spread: noise" if abs(difference) <= noise else "larger than the seed spread"
+
+
+def findings(results: Sequence[Mapping]) -> list[str]:
+    """Sentences stating what the results show, each computed from them.
+
+    * the baseline, with its seed range;
+    * for each compound point: the best strategy at that cost, and compound's margin over the best
+      single dimension, called noise when it is not larger than the spread between seeds;
+    * Observation 1 (Figure 3): for each dimension, the gain of its first step against the gain of
+      the steps after it;
+    * Observation 2 (Figure 4): at about the same cost, the accuracy of each (depth, resolution) base.
+    """
+    rows = summarize(results)
+    noise = noise_level(results)
     lines = []
+    baseline = next((r for r in rows if r["strategy"] == "baseline"), None)
     if baseline:
-        lines.append(f"Baseline ({baseline['pixels']} px, {baseline['multiply_adds'] / 1e6:.1f}M multiply-adds): "
-                     f"{100 * baseline['accuracy']:.1f}% (seeds {100 * baseline['low']:.1f}-{100 * baseline['high']:.1f}%).")
-    for target in sorted({r["target"] for r in rows if r["strategy"] in (*SINGLE, "compound")}):
-        at = {r["strategy"]: r for r in rows if r["target"] == target and r["strategy"] in (*SINGLE, "compound")}
-        if not at:
-            continue
+        lines.append(f"Baseline ({baseline['pixels']} px, {_millions(baseline):.2f}M multiply-adds): "
+                     f"{_pct(baseline['accuracy'])} (seeds {_pct(baseline['low'])} to {_pct(baseline['high'])}). "
+                     f"The largest spread between seeds of any network is {100 * noise:.1f} points: smaller "
+                     "differences are noise.")
+    groups = list(dict.fromkeys(r["group"] for r in rows if r["strategy"] == "compound"))
+    for group in groups:
+        at = {r["strategy"]: r for r in rows if r["group"] == group and r["strategy"] != "grid"}
         best = max(at.values(), key=lambda r: r["accuracy"])
-        text = (f"~{target:g}x FLOPS: best is {best['strategy']} at {100 * best['accuracy']:.1f}% "
-                f"({best['flops_ratio']:.2f}x); " + ", ".join(
-                    f"{s} {100 * r['accuracy']:.1f}%" for s, r in at.items() if r is not best))
+        text = (f"At {group} ({at['compound']['cost_ratio']:.1f}x the baseline's multiply-adds): best is "
+                f"{best['strategy']} at {_pct(best['accuracy'])}; "
+                + ", ".join(f"{s} {_pct(r['accuracy'])}" for s, r in at.items() if r is not best) + ".")
         singles = [r for s, r in at.items() if s in SINGLE]
         if "compound" in at and singles:
             top = max(singles, key=lambda r: r["accuracy"])
-            margin = 100 * (at["compound"]["accuracy"] - top["accuracy"])
-            spread = 100 * max(r["high"] - r["low"] for r in (at["compound"], top))
-            verdict = ("compound wins" if margin > 0 else "compound does not win") + (
-                " (within the seed spread)" if abs(margin) <= spread else "")
-            text += f". Compound vs best single ({top['strategy']}): {margin:+.1f} points: {verdict}."
+            margin = at["compound"]["accuracy"] - top["accuracy"]
+            text += (f" Compound {'beats' if margin > 0 else 'does not beat'} the best single dimension "
+                     f"({top['strategy']}) by {100 * margin:+.1f} points: {_verdict(margin, noise)}.")
         lines.append(text)
+    for name, sweep in single_dimension(results).items():
+        if len(sweep) < 3:
+            continue
+        gains = [b["accuracy"] - a["accuracy"] for a, b in zip(sweep, sweep[1:])]
+        first, rest = gains[0], gains[1:]
+        shape = ("the later steps gain less than the first (diminishing returns)" if max(rest) < first
+                 else "a later step gains more than the first")
+        below = [r for r in sweep[1:] if r["accuracy"] < sweep[0]["accuracy"] - noise]
+        lines.append(f"Scaling {name} alone ({SYMBOLS[name]} up to {sweep[-1][name]:.2g}): "
+                     + ", ".join(f"{100 * g:+.1f}" for g in gains) + f" points per step; {shape}"
+                     + (f"; {len(below)} network(s) end below the baseline by more than the noise" if below else "")
+                     + ".")
+    lines += _observation_2(results, noise)
     return lines
 
 
-def table_rows(results: Sequence[Mapping], accuracy: str = "final_accuracy") -> list[tuple]:
-    """The study as table rows: strategy, d, w, r (px), cost, parameters, accuracy mean [min, max]."""
-    return [(r["strategy"], f"{r['depth']:.2f}", f"{r['width']:.2f}", f"{r['resolution']:.2f} ({r['pixels']} px)",
-             f"{r['flops_ratio']:.2f}x", f"{r['parameters']:,}",
-             f"{100 * r['accuracy']:.1f} [{100 * r['low']:.1f}, {100 * r['high']:.1f}]", len(r["seeds"]))
-            for r in summarize(results, accuracy)]
+def _at_cost(points: Sequence[Mapping], madds: float) -> float | None:
+    """Accuracy of a line at a cost, interpolated linearly in log cost (None outside the line)."""
+    for a, b in zip(points, points[1:]):
+        if a["multiply_adds"] <= madds <= b["multiply_adds"]:
+            span = math.log(b["multiply_adds"] / a["multiply_adds"])
+            t = math.log(madds / a["multiply_adds"]) / span if span else 0.0
+            return a["accuracy"] + t * (b["accuracy"] - a["accuracy"])
+    return None
+
+
+def _observation_2(results: Sequence[Mapping], noise: float) -> list[str]:
+    lines = {base: sorted(points, key=lambda p: p["multiply_adds"])
+             for base, points in figure_4_lines(results).items()}
+    if len(lines) < 2:
+        return []
+    low = max(points[0]["multiply_adds"] for points in lines.values())
+    high = min(points[-1]["multiply_adds"] for points in lines.values())
+    best = {base: max(points, key=lambda p: p["accuracy"]) for base, points in lines.items()}
+    summary = "; ".join(f"(d={d:g}, r={r:g}) {_pct(p['accuracy'])} at {_millions(p):.1f}M"
+                        for (d, r), p in best.items())
+    out = [f"Figure 4, the best point of each base: {summary}."]
+    if low <= high:
+        middle = math.sqrt(low * high)
+        at = {base: _at_cost(points, middle) for base, points in lines.items()}
+        ranked = sorted(at.items(), key=lambda item: -item[1])
+        (top_base, top), (last_base, last) = ranked[0], ranked[-1]
+        out.append(f"Figure 4 at the cost all bases reach ({middle / 1e6:.1f}M multiply-adds): "
+                   + ", ".join(f"(d={d:g}, r={r:g}) {_pct(a)}" for (d, r), a in ranked)
+                   + f"; the best base leads the worst by {100 * (top - last):.1f} points: {_verdict(top - last, noise)}."
+                   + (" As the paper's Observation 2 has it, widening pays most from the deeper, higher-resolution base."
+                      if top_base == max(lines) and abs(top - last) > noise else
+                      " The paper's Observation 2 (the deeper, higher-resolution base gains most) is not borne out here."))
+    return out
+
+
+def table_rows(results: Sequence[Mapping]) -> list[tuple]:
+    """The study as table rows: strategy, group, d, w, r (px), multiply-adds (millions), parameters,
+    accuracy mean [lowest, highest seed], number of seeds."""
+    return [(r["strategy"], r["group"], f"{r['depth']:.2f}", f"{r['width']:.2f}",
+             f"{r['resolution']:.2f} ({r['pixels']} px)", f"{_millions(r):.2f} ({r['cost_ratio']:.1f}x)",
+             f"{r['parameters']:,}", f"{100 * r['accuracy']:.1f} [{100 * r['low']:.1f}, {100 * r['high']:.1f}]",
+             len(r["seeds"]))
+            for r in summarize(results)]

@@ -1,17 +1,18 @@
-"""Image data for training small EfficientNets: find it, hold it on the device, batch it.
+"""Image data for training small EfficientNets: find it, read it, check it.
 
 Three data sets, one shape of answer (an :class:`ImageData` of uint8 tensors):
 
 * **Fashion-MNIST** (28 x 28 grey, 10 classes), the default because it works offline. It is
-  looked for in the course's ``data/`` folder, then where Debian's ``dataset-fashion-mnist``
-  package puts it (``/usr/share/datasets/fashion-mnist``), and downloaded through torchvision
-  only when the caller says ``download=True``.
+  looked for in a folder given by the caller, ``$EFFNET_DATA``, the course's ``data/`` folder, then
+  where Debian's ``dataset-fashion-mnist`` package puts it (``/usr/share/datasets/fashion-mnist``),
+  and downloaded through torchvision only when the caller says ``download=True``.
 * **CIFAR-10** (32 x 32 colour, 10 classes) through torchvision, for machines that are online.
 * **tiny**: a few hundred generated 16 x 16 images whose class is a visible texture, so tests
   can train a model in seconds and still see it learn.
 
-The images stay as uint8 tensors, on the GPU when there is one; :mod:`.batches` cuts them into
-shuffled, augmented batches there.
+Data is checked where it enters: a file that is truncated or not in the IDX format, or images and
+labels that do not pair up, are refused with the file's name. Batching (shuffling, augmentation
+on the device) is :mod:`.batches`' job.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 __all__ = [
     "ImageData",
@@ -38,6 +38,7 @@ __all__ = [
     "load_cifar10",
     "tiny_dataset",
     "load_dataset",
+    "dataset_classes",
 ]
 
 #: The course's own data folder (``<repository>/data``); downloads land here.
@@ -170,8 +171,12 @@ def _idx_file(folder: Path, stem: str) -> Path | None:
 def _read_idx(path: Path) -> np.ndarray:
     """Read one file in the IDX format of MNIST: a magic number, the dimensions, then uint8 data."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (EOFError, gzip.BadGzipFile, OSError) as error:   # a download cut short, or not gzip at all
+        raise ValueError(f"{path} cannot be read ({type(error).__name__}: {error}); the file is truncated "
+                         "or damaged. Delete it and fetch the data again.") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"{path} is not an IDX file of unsigned bytes (damaged download?). "
                          "Delete it and fetch the data again.")
@@ -229,7 +234,18 @@ def load_fashion_mnist(root: str | os.PathLike | None = None, download: bool = F
                 "(train-images-idx3-ubyte[.gz], ...) in:\n"
                 + "".join(f"  {p}\n" for p in searched) + _fix_commands("fashion-mnist"))
         folder = _download_fashion_mnist(Path(root) if root is not None else COURSE_DATA_DIR)
-    arrays = {key: _read_idx(_idx_file(folder, stem)) for key, stem in _FASHION_MNIST_FILES.items()}
+    files = {key: _idx_file(folder, stem) for key, stem in _FASHION_MNIST_FILES.items()}
+    arrays = {key: _read_idx(path) for key, path in files.items()}
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError(
+                f"{files[f'{split}_images'].name} holds {len(images):,} images shaped {images.shape[1:]} but "
+                f"{files[f'{split}_labels'].name} holds {len(labels):,} labels (in {folder}): the files do "
+                "not belong together. Fetch the four files of one Fashion-MNIST release again.")
+        if labels.size and labels.max() >= len(FASHION_MNIST_CLASSES):
+            raise ValueError(f"{files[f'{split}_labels']} has label {labels.max()}, but Fashion-MNIST has "
+                             f"{len(FASHION_MNIST_CLASSES)} classes (0-9); the file is not Fashion-MNIST's.")
     images = {k: torch.from_numpy(arrays[k].copy()).unsqueeze(1) for k in ("train_images", "test_images")}
     labels = {k: torch.from_numpy(arrays[k].astype(np.int64)) for k in ("train_labels", "test_labels")}
     mean, std = _statistics(images["train_images"])
@@ -268,8 +284,11 @@ def load_cifar10(root: str | os.PathLike | None = None, download: bool = False) 
 
 # --------------------------------------------------------------------------- tiny generated set
 
+TINY_CLASSES = 4     # the generated set's default number of classes
+
+
 def tiny_dataset(train: int = 256, test: int = 128, image_size: int = 16, channels: int = 1,
-                 num_classes: int = 4, seed: int = 0) -> ImageData:
+                 num_classes: int = TINY_CLASSES, seed: int = 0) -> ImageData:
     """A generated data set for fast tests: each class is a texture, drawn with noise.
 
     The classes are horizontal stripes, vertical stripes, a checkerboard and concentric rings,
@@ -320,8 +339,10 @@ def load_dataset(name: str = "fashion-mnist", root: str | os.PathLike | None = N
 
     ``train`` and ``test`` cut a class-balanced subset (for CPU runs); ``seed`` picks which.
     """
-    key = name.lower().replace("_", "-")
-    key = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}.get(key, key)
+    for split, count in (("train", train), ("test", test)):
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            raise ValueError(f"{split} is a number of images >= 1 (or None for the whole split), got {count!r}.")
+    key = _key(name)
     if key == "fashion-mnist":
         data = load_fashion_mnist(root, download)
     elif key == "cifar10":
@@ -331,6 +352,24 @@ def load_dataset(name: str = "fashion-mnist", root: str | os.PathLike | None = N
     else:
         raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
     return data.subset(train, test, seed) if (train or test) else data
+
+
+def _key(name: str) -> str:
+    key = name.lower().replace("_", "-")
+    return {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}.get(key, key)
+
+
+def dataset_classes(name: str) -> int:
+    """How many classes a data set has, without loading it (the study plans its variants with it).
+
+    >>> dataset_classes("fashion-mnist"), dataset_classes("tiny")
+    (10, 4)
+    """
+    classes = {"fashion-mnist": len(FASHION_MNIST_CLASSES), "cifar10": len(CIFAR10_CLASSES),
+               "tiny": TINY_CLASSES}
+    if _key(name) not in classes:
+        raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
+    return classes[_key(name)]
 
 
 def _statistics(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:

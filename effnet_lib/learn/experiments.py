@@ -1,345 +1,468 @@
-"""The small-scale scaling study: single-dimension vs compound scaling at matched FLOPS.
+"""The experiment engine: the one way the course trains a set of models.
 
-The paper's Figures 3, 4 and 8 ask one question three ways: for the same extra multiply-adds,
-is it better to go deeper (d), wider (w), to higher resolution (r), or all three by Eq. 3? This
-module plans that experiment on a small baseline, runs it, and writes one JSON file per run.
+A :class:`~.studies.Study` says what to train (`studies.py`); this module trains it, run after run
+in the study's priority order, and appends one JSON line per finished run to the study's results
+file (``data/results/<study>-<preset>.jsonl``; `records.py` says how a line survives a kill). A
+rerun reads the file and trains only what is missing, so a study can be run in parts: in the
+background on a busy CPU, or in short GPU windows.
 
-* :func:`match_flops` picks, for each strategy, the multiplier whose *analytic* cost
-  (:func:`effnet_lib.cost`) is closest to 2x, 4x, 8x the baseline's, so the strategies are
-  compared at equal FLOPS rather than at equal multipliers.
-* :class:`Study` is the whole plan as data (baseline, data set, recipe, seeds, targets, the
-  Figure 4 grid). ``STUDIES`` holds the GPU study and a CPU-sized one.
-* :func:`run_study` runs whatever is not done yet and stops starting new runs when its time
-  budget is spent; each run checkpoints every epoch. Call it again (or rerun the command) and it
-  continues, so the study survives interruptions and 10-minute job limits.
+Each record holds the study's settings, the variant (strategy, d, w, r and the network they round
+to: repeats, channels, pixels), its multiply-adds and parameters, the seed, the test accuracy after
+every epoch, the time, the :func:`~.hardware.hardware` record and the library version.
 
-    python -m effnet_lib.learn.experiments --study gpu --budget-minutes 9     # repeat until it says done
+**The recipe for short schedules.** The first CPU study (1,200 images, 3 epochs) left its deeper
+variants near chance: an optimisation failure, not a property of depth. Every study now trains
+every variant with the same changes, made for short schedules as the field makes them:
+
+* the last BatchNorm of each residual block starts at zero (timm's ``zero_init_last``), so every
+  block starts as the identity and a deeper network starts out computing what the shallow one does;
+* the learning rate warms up linearly (the short recipe's one-cycle schedule) and is set so that
+  the deepest variant still trains (checked on the deepest depth rival before the study ran);
+* on the CPU: no crop-and-flip augmentation (in a few hundred steps it slows learning more than it
+  regularises) and enough images and steps for the baseline to reach 85% on the full test set;
+* every run is tested on the data set's whole test set (10,000 images for Fashion-MNIST).
+
+The models of a study with ``keep_weights`` (Table 7's, for the class activation maps) are kept in
+float16 in one file beside the results (``<study>-<preset>.weights.pt``), rewritten atomically
+after each run; :func:`load_trained_models` builds them back.
+
+The command line (every option is checked before any data is loaded):
+
+    python -m effnet_lib.learn.experiments list figures --preset cpu
+    python -m effnet_lib.learn.experiments run figures --preset cpu --threads 1
+    python -m effnet_lib.learn.experiments run figures table7 --preset gpu --results-dir OUT \\
+        --data-root /data/fashion-mnist --budget-minutes 6
 """
-
 from __future__ import annotations
 
 import argparse
 import json
 import math
 import os
-import platform
+import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import torch
 
-from ..rules.architecture import SMALL_B0, Network
 from ..rules.cost import cost
-from .datasets import COURSE_DATA_DIR, load_dataset
-from ..rules.scaling import compound, scale
+from . import cli
+from .datasets import COURSE_DATA_DIR, DataNotFoundError, ImageData, load_dataset
+from .hardware import describe, hardware, library_version
+from .records import FORMAT, Skipped, append_record, check_record, read_records, save_atomically
+from .studies import PRESETS, STRATEGIES, STUDIES, Run, Study, Variant, plan, study as find_study
 
-__all__ = ["Variant", "Study", "STUDIES", "match_flops", "plan", "run_variant", "run_study",
-           "load_results", "hardware", "RESULTS_DIR"]
+__all__ = ["RESULTS_DIR", "RunOptions", "results_path", "weights_path", "read_results", "load_results",
+           "best_results", "train_run", "run_study", "TrainedModel", "load_trained_models", "main"]
 
-#: Where study results are kept (one folder per study); plots read them from here.
+#: Where the course keeps study results: one JSON-lines file per study and preset.
 RESULTS_DIR = COURSE_DATA_DIR / "results"
-STRATEGIES = ("baseline", "depth", "width", "resolution", "compound", "grid")
+
+
+def results_path(study: Study, folder: str | os.PathLike | None = None) -> Path:
+    """``<folder>/<study>-<preset>.jsonl`` (folder: the course's ``data/results``)."""
+    return Path(folder if folder is not None else RESULTS_DIR) / f"{study.label}.jsonl"
+
+
+def weights_path(results: str | os.PathLike) -> Path:
+    """Where the kept models of a results file live: ``figures-cpu.jsonl`` -> ``figures-cpu.weights.pt``."""
+    results = Path(results)
+    return results.with_name(results.stem + ".weights.pt")
 
 
 @dataclass(frozen=True)
-class Variant:
-    """One scaled network of the study: multipliers of the baseline's depth, width, resolution."""
+class RunOptions:
+    """How to run studies (not what they train): the device, the time budget, which part."""
 
-    strategy: str              # which curve it belongs to: one of STRATEGIES
-    depth: float = 1.0
-    width: float = 1.0
-    resolution: float = 1.0    # multiplier of the baseline's resolution (pixels are rounded)
-    target: float = 1.0        # the FLOPS ratio it was chosen to match (1 for the baseline and grid)
+    budget_minutes: float | None = None   # start no run that would end after this many minutes (None: no limit)
+    device: str | None = None             # "cuda" or "cpu" (default: cuda when there is one)
+    threads: int | None = None            # CPU threads for torch (1 is best on a busy shared machine)
+    seeds: tuple[int, ...] = ()           # train only these seeds (default: every seed of the study)
+    strategies: tuple[str, ...] = ()      # train only these strategies (default: all)
+    compile: bool = False                 # torch.compile each model (pays off on a GPU for long runs)
+    progress: bool = True                 # a progress bar per run
 
-    @property
-    def key(self) -> str:
-        """A file-name-safe id; the same network gets the same key whichever curve asked for it."""
-        return f"d{self.depth:.3f}-w{self.width:.3f}-r{self.resolution:.3f}"
+    def __post_init__(self):
+        if self.budget_minutes is not None and not (math.isfinite(self.budget_minutes) and self.budget_minutes >= 0):
+            raise ValueError(f"budget_minutes must be a number of minutes >= 0, got {self.budget_minutes!r}.")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1, got {self.threads!r}.")
+        if self.device is not None:
+            try:
+                torch.device(self.device)
+            except RuntimeError:
+                raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got {self.device!r}.") from None
+        if any(s < 0 for s in self.seeds):
+            raise ValueError(f"seeds are whole numbers >= 0, got {self.seeds!r}.")
+        unknown = [s for s in self.strategies if s not in STRATEGIES]
+        if unknown:
+            raise ValueError(f"unknown strategies {unknown}; choose from {', '.join(STRATEGIES)}.")
 
-    def spec(self, base: Network) -> Network:
-        return scale(base, depth=self.depth, width=self.width, resolution=self.resolution)
+    def check(self, study: Study) -> None:
+        """Refuse seeds the study does not train (otherwise a run would train nothing and say it is done)."""
+        missing = [s for s in self.seeds if s not in study.all_seeds()]
+        if missing:
+            raise ValueError(f"study {study.label} trains seeds {list(study.all_seeds())}; seed(s) {missing} are "
+                             "not among them, so nothing would run. Pick some of those seeds, or define a study "
+                             "with more.")
 
 
-@lru_cache(maxsize=4096)
-def _madds(spec: Network, num_classes: int) -> int:
-    return cost(spec, num_classes=num_classes).multiply_adds
+# --------------------------------------------------------------------------- reading results
 
-
-def _ratio(base: Network, spec: Network, num_classes: int) -> float:
-    # Many multipliers round to the same table; the cache makes each distinct table cost once.
-    return _madds(spec, num_classes) / _madds(base, num_classes)
-
-
-def match_flops(base: Network, strategy: str, target: float, num_classes: int = 10,
-                alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15) -> Variant:
-    """The variant of ``strategy`` whose multiply-adds are closest to ``target`` x the baseline's.
-
-    Channel and repeat rounding make cost a staircase, so this scans the multiplier finely and
-    keeps the closest step (on a log scale) rather than inverting d, w^2, r^2. Resolution is
-    scanned in whole pixels, compound scaling in steps of phi (Eq. 3 with alpha, beta, gamma).
-
-    >>> v = match_flops(SMALL_B0, "width", 2.0)
-    >>> 1.3 < v.width < 1.5 and v.depth == 1.0
-    True
+def read_results(path: str | os.PathLike, study: Study) -> tuple[list[dict], list[Skipped]]:
+    """The records of ``path`` that belong to ``study`` (its settings, this library version), and the
+    ones left out with the reason. A second record of the same run is left out too (the first counts).
     """
-    if strategy == "depth":
-        candidates = (Variant("depth", depth=round(1 + i / 100, 2), target=target) for i in range(0, 1500))
-    elif strategy == "width":
-        candidates = (Variant("width", width=round(1 + i / 100, 2), target=target) for i in range(0, 400))
-    elif strategy == "resolution":
-        candidates = (Variant("resolution", resolution=px / base.image_size, target=target)
-                      for px in range(base.image_size, 4 * base.image_size + 1))
-    elif strategy == "compound":
-        def compound_candidates():
-            for i in range(0, 600):
-                d, w, r = compound(i / 100, alpha, beta, gamma)
-                yield Variant("compound", round(d, 4), round(w, 4),
-                              round(base.image_size * r) / base.image_size, target)
-        candidates = compound_candidates()
-    else:
-        raise ValueError(f"strategy must be depth, width, resolution or compound, got {strategy!r}.")
-    best, best_error = None, math.inf
-    for v in candidates:  # cost only grows along each scan, so stop once well past the target
-        ratio = _ratio(base, v.spec(base), num_classes)
-        error = abs(math.log(ratio / target))
-        if error < best_error:
-            best, best_error = v, error
-        if ratio > 1.5 * target:
-            break
-    return best
+    config, version = study.config(), library_version()
+    kept, skipped, seen = [], [], set()
+    for record in read_records(path):
+        reason = check_record(record, config, version)
+        if reason is None and record.get("key") in seen:
+            reason = "a second record of a run already recorded"
+        if reason is None:
+            seen.add(record["key"])
+            kept.append(record)
+        else:
+            skipped.append(Skipped(record, reason))
+    return kept, skipped
 
 
-@dataclass(frozen=True)
-class Study:
-    """The whole experiment as data: what to scale, on what, how long, and how many times."""
+def load_results(name: str | Study, preset: str | None = None, path: str | os.PathLike | None = None,
+                 warn: bool = True) -> list[dict]:
+    """The stored results of a study (e.g. ``load_results("figures", "cpu")``), checked as `read_results` does.
 
-    name: str
-    base: Network = SMALL_B0
-    data: str = "fashion-mnist"
-    train_subset: int | None = None     # None: the whole training set
-    test_subset: int | None = None
-    epochs: int = 12
-    batch_size: int = 512
-    recipe: str = "short"
-    lr: float | None = None             # None: the recipe's own rule for this batch size
-    seeds: tuple[int, ...] = (0, 1)
-    targets: tuple[float, ...] = (2.0, 4.0, 8.0)          # FLOPS ratios to the baseline (Figures 3, 8)
-    grid_bases: tuple[tuple[float, float], ...] = ((1.0, 1.0), (1.0, 1.3), (2.0, 1.0), (2.0, 1.3))  # (d, r), Figure 4
-    grid_widths: tuple[float, ...] = (1.0, 1.4, 1.8)
-    grid_seeds: tuple[int, ...] | None = None             # None: the same seeds as the main curves
-    compile: bool = False
-    note: str = ""
-
-    def config(self) -> dict:
-        """Everything that decides a run's outcome besides the variant and seed (stored in each result)."""
-        keep = ("name", "data", "train_subset", "test_subset", "epochs", "batch_size", "recipe", "lr")
-        return {**{k: getattr(self, k) for k in keep}, "base": self.base.name,
-                "base_resolution": self.base.image_size, "base_width": self.base.width,
-                "base_depth": self.base.depth}
-
-
-def plan(study: Study, num_classes: int = 10) -> list[tuple[Variant, int]]:
-    """Every (variant, seed) the study trains, cheapest first, without duplicates.
-
-    The baseline and the Figure 4 point (d=1, w=1, r=1) are one network, trained once per seed.
+    Records skipped for another setting or library version are named in a warning (``warn``), so
+    nothing is dropped without a word.
     """
-    variants = [Variant("baseline")]
-    for strategy in ("depth", "width", "resolution", "compound"):
-        variants += [match_flops(study.base, strategy, t, num_classes) for t in study.targets]
-    # Figure 4's bases keep their nominal r (1.3); `scale` rounds it to whole pixels.
-    grid = [Variant("grid", depth=d, width=w, resolution=r) for d, r in study.grid_bases for w in study.grid_widths]
-    runs: list[tuple[Variant, int]] = []
-    seen: set[tuple[str, int]] = set()
-    for group, seeds in ((variants, study.seeds), (grid, study.grid_seeds or study.seeds)):
-        for v in group:
-            for seed in seeds:
-                if (v.key, seed) not in seen:
-                    seen.add((v.key, seed))
-                    runs.append((v, seed))
-    flops = {v.key: cost(v.spec(study.base), num_classes=num_classes).multiply_adds for v, _ in runs}
-    return sorted(runs, key=lambda vs: (vs[1] != study.seeds[0], flops[vs[0].key]))
+    study = name if isinstance(name, Study) else find_study(name, preset or "cpu")
+    path = Path(path) if path is not None else results_path(study)
+    kept, skipped = read_results(path, study)
+    if skipped and warn:
+        reasons = sorted({s.reason for s in skipped})
+        warnings.warn(f"{path}: {len(skipped)} record(s) skipped: " + "; ".join(reasons[:3])
+                      + ("; ..." if len(reasons) > 3 else ""), stacklevel=2)
+    return kept
 
 
-def hardware(device: torch.device | str | None = None) -> dict:
-    """What a result was measured on: the device, the machine, and the software versions."""
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    info = {"device": device.type, "cpu": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform()}
-    if device.type == "cuda":
-        info.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda)
-    return info
+def best_results(name: str, presets: Sequence[str] = ("gpu", "cpu"), folder: str | os.PathLike | None = None,
+                 warn: bool = True) -> tuple[Study | None, list[dict]]:
+    """The stored results of the first preset in ``presets`` that has any: ``(study, records)``.
+
+    Notebooks plot the GPU study when it exists and the CPU study otherwise, and say which it was.
+    """
+    for preset in presets:
+        study = find_study(name, preset)
+        records = load_results(study, path=results_path(study, folder), warn=warn)
+        if records:
+            return study, records
+    return None, []
 
 
-def _library_version() -> str:
-    try:
-        from .. import __version__
-        return __version__
-    except ImportError:
-        from importlib.metadata import version
-        return version("effnet-lib")
+# --------------------------------------------------------------------------- one run
+
+def _network_record(spec) -> dict:
+    return {"image_size": spec.image_size, "repeats": [s.repeats for s in spec.stages],
+            "channels": [s.channels for s in spec.stages], "stem_channels": spec.stem_channels,
+            "head_channels": spec.head_channels, "blocks": spec.num_blocks}
 
 
-def _result_path(out_dir: Path, variant: Variant, seed: int) -> Path:
-    return out_dir / f"{variant.key}-seed{seed}.json"
-
-
-def run_variant(study: Study, variant: Variant, seed: int, data=None, out_dir: str | os.PathLike | None = None,
-                device: str | None = None, progress: bool = True) -> dict:
-    """Train one variant with one seed; write and return its result (resuming a checkpoint if any)."""
+def build_model(study: Study, run: Run) -> torch.nn.Module:
+    """The untrained network of ``run``: its seed's initial weights, initialised as the study says."""
     from ..model.network import efficientnet
-    from .train import recipe, train
 
-    out_dir = Path(out_dir) if out_dir is not None else RESULTS_DIR / study.name
-    data = data if data is not None else load_dataset(study.data, train=study.train_subset,
-                                                      test=study.test_subset)
-    spec = variant.spec(study.base).with_(in_channels=data.channels)
-    torch.manual_seed(seed)  # the initial weights
-    model = efficientnet(spec, num_classes=data.num_classes)
-    checkpoint = out_dir / "checkpoints" / f"{variant.key}-seed{seed}.pt"
-    changes = {"lr": study.lr} if study.lr is not None else {}
-    history = train(model, data, recipe(study.recipe, epochs=study.epochs, batch_size=study.batch_size, **changes),
-                    seed=seed, device=device, checkpoint=checkpoint, resume=True, compile=study.compile,
-                    progress=progress)
-    c = cost(spec, num_classes=data.num_classes)
-    result = {
-        "study": study.config(),
-        "variant": {**asdict(variant), "key": variant.key},
-        "seed": seed,
-        "network": {"resolution": spec.image_size, "width": spec.width, "depth": spec.depth,
-                    "repeats": [s.repeats for s in spec.stages], "channels": [s.channels for s in spec.stages]},
-        "multiply_adds": c.multiply_adds,
-        "parameters": c.parameters,
-        "flops_ratio": c.multiply_adds / cost(study.base.with_(in_channels=data.channels),
-                                              num_classes=data.num_classes).multiply_adds,
-        "test_accuracy": history.test_accuracy,
-        "final_accuracy": history.final_accuracy,
-        "best_accuracy": history.best_accuracy,
-        "epochs": history.epochs,
-        "seconds": history.seconds,
-        "hardware": {**hardware(device), "device_name": history.device},
-        "library_version": _library_version(),
+    torch.manual_seed(run.seed)
+    model = efficientnet(run.variant.network(study.base), num_classes=study.num_classes)
+    if study.zero_init_last:
+        model.reset_parameters(zero_init_last=True)
+    return model
+
+
+def train_run(study: Study, run: Run, data: ImageData, device: str | None = None, compile: bool = False,
+              progress: bool = True) -> tuple[dict, torch.nn.Module]:
+    """Train one run; return its record (not yet written) and the trained model."""
+    from .train import train
+
+    spec = run.variant.network(study.base)
+    model = build_model(study, run)
+    if torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")).type == "cpu":
+        # Channels-last lets the CPU's depthwise convolutions run about 1.5 times faster.
+        model = model.to(memory_format=torch.channels_last)
+    started = time.perf_counter()
+    history = train(model, data, study.recipe, seed=run.seed, device=device, compile=compile, progress=progress)
+    wall = time.perf_counter() - started
+    c = cost(spec, num_classes=study.num_classes)
+    base_cost = cost(study.base, num_classes=study.num_classes).multiply_adds
+    v = run.variant
+    record = {
+        "format": FORMAT, "key": run.key, "study": study.config(),
+        "strategy": v.strategy, "group": v.group, "phi": v.phi, "seed": run.seed,
+        "multipliers": {"depth": v.depth, "width": v.width, "resolution": v.resolution},
+        "network": _network_record(spec),
+        "multiply_adds": c.multiply_adds, "parameters": c.parameters, "cost_ratio": c.multiply_adds / base_cost,
+        "data": {"name": data.name, "train_images": len(data.train_labels), "test_images": len(data.test_labels),
+                 "mean": list(data.mean), "std": list(data.std), "classes": list(data.classes)},
+        "epochs": history.epochs, "test_accuracy": history.test_accuracy,
+        "final_accuracy": history.final_accuracy, "seconds": history.seconds, "wall_seconds": wall,
+        "hardware": hardware(device or next(model.parameters()).device), "device_name": history.device,
+        "library_version": library_version(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    path = _result_path(out_dir, variant, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(result, indent=1))
-    os.replace(temporary, path)
-    checkpoint.unlink(missing_ok=True)  # the result now holds everything the plots need
-    return result
+    return record, model
 
 
-def run_study(study: Study | str, out_dir: str | os.PathLike | None = None, budget_minutes: float | None = None,
-              device: str | None = None, progress: bool = True, only: Iterable[str] | None = None,
-              seeds: Iterable[int] | None = None, log=print) -> list[dict]:
-    """Run every planned (variant, seed) without a result yet; return all results so far.
+def _network_key(spec) -> str:
+    return json.dumps(_network_record(spec), sort_keys=True)
 
-    Stops *starting* runs once ``budget_minutes`` have passed (a started run finishes, or leaves a
-    checkpoint if killed). ``only`` restricts to some strategies, e.g. ``only=["baseline", "width"]``.
-    A result made with other study settings is never overwritten: that is an error.
+
+def _trained_by_siblings(study: Study, path: Path) -> dict[tuple[str, int], tuple[dict, Study]]:
+    """Runs already trained by another study with the very same settings (all but the name).
+
+    Table 7's matched models at (1.4, 1.2, 1.3) are, after rounding, Figure 8's models at phi = 2:
+    the same network, recipe, data and seed give the same training, so it is done once and its
+    record reused (marked ``reused_from``). Sibling results are looked for beside ``path``.
     """
-    study = STUDIES[study] if isinstance(study, str) else study
-    out_dir = Path(out_dir) if out_dir is not None else RESULTS_DIR / study.name
-    data = load_dataset(study.data, train=study.train_subset, test=study.test_subset)
-    started = time.monotonic()
-    runs = plan(study, data.num_classes)
-    todo = []
-    for variant, seed in runs:
-        if only is not None and variant.strategy not in set(only):
+    mine = {k: v for k, v in study.config().items() if k != "name"}
+    found = {}
+    for name, presets in STUDIES.items():
+        other = presets.get(study.preset)
+        if name == study.name or other is None:
             continue
-        if seeds is not None and seed not in set(seeds):
+        if {k: v for k, v in other.config().items() if k != "name"} != mine:
             continue
-        path = _result_path(out_dir, variant, seed)
-        if path.exists():
-            saved = json.loads(path.read_text())
-            if saved.get("study") != study.config():
-                raise ValueError(f"{path} was made with other study settings ({saved.get('study')}); "
-                                 f"move it away or use another out_dir for {study.config()}.")
-            continue
-        todo.append((variant, seed))
-    log(f"{study.name}: {len(todo)} runs to go -> {out_dir}")
-    for i, (variant, seed) in enumerate(todo):
-        if budget_minutes is not None and time.monotonic() - started > 60 * budget_minutes:
-            log(f"time budget of {budget_minutes} min spent; run again to continue ({len(todo) - i} left).")
-            break
-        result = run_variant(study, variant, seed, data, out_dir, device, progress)
-        log(f"  {variant.strategy:<10} {variant.key} seed {seed}: {result['flops_ratio']:.2f}x FLOPS, "
-            f"accuracy {result['final_accuracy']:.4f} in {result['seconds']:.0f} s")
-    else:
-        log(f"{study.name}: all runs done.")
-    return load_results(out_dir)
+        for record in read_results(path.with_name(f"{other.label}.jsonl"), other)[0]:
+            if "reused_from" not in record:
+                found.setdefault((json.dumps(record["network"], sort_keys=True), record["seed"]), (record, other))
+    return found
 
 
-def load_results(folder: str | os.PathLike | None = None) -> list[dict]:
-    """Every study result JSON in ``folder`` (default: the studies of ``STUDIES`` under data/results).
+def _reuse(study: Study, run: Run, record: dict, other: Study) -> dict:
+    v = run.variant
+    return {**record, "key": run.key, "study": study.config(), "strategy": v.strategy, "group": v.group,
+            "phi": v.phi, "multipliers": {"depth": v.depth, "width": v.width, "resolution": v.resolution},
+            "reused_from": f"{other.label}: {record['key']}", "library_version": library_version()}
 
-    Other JSON files that may share the folder (they lack a "variant" and a "study") are skipped.
+
+def _float16_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    model = getattr(model, "_orig_mod", model)
+    return {k: (v.detach().half() if v.is_floating_point() else v).cpu() for k, v in model.state_dict().items()}
+
+
+def _keep_weights(path: Path, key: str, model: torch.nn.Module) -> None:
+    """Add one model to the study's weights file, rewriting it atomically."""
+    kept = torch.load(path, map_location="cpu", weights_only=True) if path.exists() else {}
+    kept[key] = _float16_state(model)
+    save_atomically(path, lambda temporary: torch.save(kept, temporary))
+
+
+# --------------------------------------------------------------------------- a whole study
+
+def run_study(study: Study, results: str | os.PathLike | None = None, *, data: ImageData | None = None,
+              data_root: str | os.PathLike | None = None, options: RunOptions = RunOptions(),
+              deadline: float | None = None, log: Callable[[str], None] = print) -> list[dict]:
+    """Train every run of ``study`` not yet in ``results``, in priority order; return all its records.
+
+    Each finished run is appended to ``results`` at once (default: ``data/results/<study>-<preset>.jsonl``).
+    With a time budget (``options.budget_minutes``, or a ``deadline`` on ``time.monotonic()`` shared by
+    several studies) a run is started only if it is expected to finish in time, judged from the
+    runs already trained in this call (seconds per multiply-add); a run that would not is left for the
+    next call, and cheaper ones after it may still run.
     """
-    folders = [Path(folder)] if folder is not None else [RESULTS_DIR / name for name in STUDIES]
-    results = []
-    for f in folders:
-        for p in sorted(f.rglob("*.json")) if f.is_dir() else []:
-            if "checkpoints" in p.parts:
+    options.check(study)
+    path = Path(results) if results is not None else results_path(study)
+    if deadline is None and options.budget_minutes is not None:
+        deadline = time.monotonic() + 60 * options.budget_minutes
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    done, skipped = read_results(path, study)
+    for s in skipped:
+        log(f"  skipped a record of {path.name} ({s.record.get('key', '?')}): {s.reason}")
+    finished = {r["key"] for r in done}
+    wanted = [run for run in plan(study)
+              if (not options.seeds or run.seed in options.seeds)
+              and (not options.strategies or run.variant.strategy in options.strategies)]
+    todo = [run for run in wanted if run.key not in finished]
+    log(f"{study.label}: {len(wanted) - len(todo)} of {len(wanted)} runs done, {len(todo)} to go -> {path}")
+    if not todo:
+        return done
+    if data is None:
+        data = load_dataset(study.data, data_root, train=study.train_images, test=study.test_images, seed=0)
+    if data.channels != study.base.in_channels:
+        raise ValueError(f"{data.name} has {data.channels} channel(s) but {study.base.name} takes "
+                         f"{study.base.in_channels}; use a study made for this data set.")
+    classes = study.num_classes
+    trained_elsewhere = _trained_by_siblings(study, path)
+    seconds_per_madd = 0.0        # the slowest rate seen so far in this call
+    left_out = []
+    for run in todo:
+        spec = run.variant.network(study.base)
+        twin = trained_elsewhere.get((_network_key(spec), run.seed))
+        if twin is not None and not study.keep_weights:
+            record = _reuse(study, run, *twin)
+            append_record(path, record)
+            done.append(record)
+            log(f"  {run.key}: the same network, seed and settings as {record['reused_from']}: "
+                f"its record reused ({record['final_accuracy']:.2%})")
+            continue
+        madds = cost(spec, num_classes=classes).multiply_adds
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or seconds_per_madd * madds > remaining:
+                left_out.append(run)
                 continue
-            result = json.loads(p.read_text())
-            if isinstance(result, dict) and "variant" in result and "study" in result:
-                results.append(result)
-    return results
+        record, model = train_run(study, run, data, options.device, options.compile, options.progress)
+        if study.keep_weights:
+            _keep_weights(weights_path(path), run.key, model)   # the weights first: a record promises them
+        append_record(path, record)
+        done.append(record)
+        seconds_per_madd = max(seconds_per_madd, record["wall_seconds"] / madds)
+        log(f"  {run.key}: {record['cost_ratio']:.2f}x the baseline's multiply-adds, "
+            f"{record['network']['image_size']} px, test accuracy {record['final_accuracy']:.2%} "
+            f"in {record['wall_seconds']:.0f} s")
+    if left_out:
+        log(f"{study.label}: time budget spent; {len(left_out)} run(s) left for the next call "
+            f"(rerun the same command to continue from {path.name}).")
+    else:
+        log(f"{study.label}: all {len(wanted)} runs done.")
+    return done
 
 
-# The GPU study: the small-image baseline on all of Fashion-MNIST.
-# The CPU study: the same design shrunk until it fits a shared 2-core CPU in well under an hour:
-# a half-depth, quarter-width baseline at 16 px without stochastic depth (too few steps for it
-# to pay), 1,200 training images, 3 epochs, two of Figure 4's four (d, r) bases, and the grid
-# with one seed. Its accuracies are far below the GPU study's and its seed spread is large: it
-# shows the method working end to end, not the paper's result.
-_CPU_BASE = scale(SMALL_B0, depth=0.5, width=0.25).with_(name="small-b0 (cpu study)", image_size=16,
-                                                         stochastic_depth=0.0, dropout=0.1)
-STUDIES: dict[str, Study] = {
-    "gpu": Study("gpu", note="one GPU; full Fashion-MNIST"),
-    "cpu": Study("cpu", base=_CPU_BASE, train_subset=1200, test_subset=600, epochs=3, batch_size=32, lr=5e-3,
-                 targets=(2.0, 4.0), grid_bases=((1.0, 1.0), (2.0, 1.3)), grid_widths=(1.0, 2.0),
-                 grid_seeds=(0,), note="2-core CPU shared with other jobs; 1,200 training images, 3 epochs"),
-    "smoke": Study("smoke", base=_CPU_BASE, data="tiny", train_subset=128, test_subset=64, epochs=1,
-                   batch_size=32, seeds=(0,), targets=(2.0,), grid_bases=((1.0, 1.0),), grid_widths=(1.0,),
-                   note="seconds; checks the machinery only"),
-}
+# --------------------------------------------------------------------------- kept models
+
+class TrainedModel(NamedTuple):
+    """A kept model of a study: its record (strategy, multipliers, accuracy, data normalisation, ...)
+    and the network with its trained weights, in evaluation mode on the CPU."""
+
+    record: dict
+    model: torch.nn.Module
+
+
+def load_trained_models(name: str = "table7", preset: str | None = None,
+                        results: str | os.PathLike | None = None) -> list[TrainedModel]:
+    """The trained models of a study that keeps them (Table 7's), in the study's plan order.
+
+    ``preset`` None takes the GPU study when its results exist, else the CPU one. Each model is
+    rebuilt from the study's baseline and the record's multipliers, checked against the network
+    the record describes, and given its float16 weights back as float32. The record holds what is
+    needed to feed it: ``record["data"]["mean"]``, ``["std"]``, ``["classes"]`` and
+    ``record["network"]["image_size"]``.
+
+        for trained in load_trained_models("table7"):
+            print(trained.record["strategy"], trained.record["final_accuracy"])
+    """
+    from ..model.network import efficientnet
+
+    if preset is None and results is None:
+        study, records = best_results(name)
+        if study is None:
+            raise FileNotFoundError(f"no stored results of the {name} study under {RESULTS_DIR}; make them with "
+                                    f"`python -m effnet_lib.learn.experiments run {name} --preset cpu`.")
+    else:
+        study = find_study(name, preset or "cpu")
+        records = load_results(study, path=results)
+    if not study.keep_weights:
+        raise ValueError(f"the {name} study does not keep its models; the one that does is "
+                         f"{[n for n, s in STUDIES.items() if s['cpu'].keep_weights]}.")
+    path = weights_path(Path(results) if results is not None else results_path(study))
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing, so the models of {study.label} cannot be rebuilt; rerun "
+                                f"`python -m effnet_lib.learn.experiments run {name} --preset {study.preset}` "
+                                "after moving its results file away.")
+    weights = torch.load(path, map_location="cpu", weights_only=True)
+    order = {run.key: i for i, run in enumerate(plan(study))}
+    loaded = []
+    for record in sorted(records, key=lambda r: order.get(r["key"], len(order))):
+        if record["key"] not in weights:
+            raise ValueError(f"{path.name} has no weights for {record['key']!r}; rerun that study to make them.")
+        m = record["multipliers"]
+        spec = Variant(record["strategy"], m["depth"], m["width"], m["resolution"]).network(study.base)
+        if _network_record(spec) != record["network"]:
+            raise ValueError(f"{record['key']!r} was trained as {record['network']}, but the study's baseline "
+                             f"now scales to {_network_record(spec)}; the stored model is from another baseline.")
+        model = efficientnet(spec, num_classes=len(record["data"]["classes"]))
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in weights[record["key"]].items()})
+        loaded.append(TrainedModel(record, model.eval()))
+    return loaded
+
+
+# --------------------------------------------------------------------------- command line
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m effnet_lib.learn.experiments",
+                                description="List or run the course's studies (figures, table3, table7).")
+    commands = p.add_subparsers(dest="command", required=True)
+    for command, text in (("list", "print the runs of a study, cheapest information first, and which are done"),
+                          ("run", "train the runs not yet in the results file, in priority order")):
+        sub = commands.add_parser(command, help=text, description=text)
+        sub.add_argument("studies", nargs="+", choices=list(STUDIES), metavar="STUDY",
+                         help=f"one or more of {', '.join(STUDIES)}")
+        sub.add_argument("--preset", default="cpu", choices=PRESETS, help="the size: smoke, cpu or gpu (default: cpu)")
+        sub.add_argument("--results", default=None, type=Path,
+                         help="the results file (only with one study; default: data/results/<study>-<preset>.jsonl)")
+        sub.add_argument("--results-dir", default=None, type=Path,
+                         help="a folder for the results files, one <study>-<preset>.jsonl per study")
+        if command == "run":
+            sub.add_argument("--data-root", default=None, type=Path,
+                             help="a folder holding Fashion-MNIST's four .gz files (default: where the course looks)")
+            cli.add_options(sub, RunOptions)
+    return p
+
+
+def _paths(parser, args) -> list[tuple[Study, Path]]:
+    studies = [find_study(name, args.preset) for name in dict.fromkeys(args.studies)]
+    if args.results is not None and args.results_dir is not None:
+        parser.error("give --results or --results-dir, not both.")
+    if args.results is not None and len(studies) > 1:
+        parser.error("--results names one file; with several studies use --results-dir.")
+    paths = [args.results if args.results is not None else results_path(s, args.results_dir) for s in studies]
+    for path in paths:
+        if path.is_dir():
+            parser.error(f"--results {path} is a folder; give a .jsonl file, or use --results-dir.")
+        if path.suffix != ".jsonl":
+            parser.error(f"--results {path}: a results file ends in .jsonl.")
+    return list(zip(studies, paths))
+
+
+def _list(study: Study, path: Path) -> None:
+    done = {r["key"] for r in read_results(path, study)[0]}
+    base = cost(study.base, num_classes=study.num_classes).multiply_adds
+    print(f"{study.label}: {study.note}\n  {path}")
+    for run in plan(study):
+        spec = run.variant.network(study.base)
+        c = cost(spec, num_classes=study.num_classes)
+        v = run.variant
+        print(f"  {'done' if run.key in done else '    '}  {run.key:<42} d={v.depth:<6.3g} w={v.width:<6.3g} "
+              f"r={v.resolution:<6.3g} {spec.image_size:>3} px  {c.multiply_adds / base:5.2f}x  {c.parameters:>10,} params")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m effnet_lib.learn.experiments",
-                                description="Run (or continue) the scaling study; results go to data/results/<study>/.")
-    p.add_argument("--study", default="gpu", choices=list(STUDIES))
-    p.add_argument("--out", default=None, help="results folder (default: data/results/<study>)")
-    p.add_argument("--budget-minutes", type=float, default=None, help="stop starting runs after this long")
-    p.add_argument("--device", default=None)
-    p.add_argument("--only", nargs="*", default=None, choices=STRATEGIES, help="run only these strategies")
-    p.add_argument("--seeds", nargs="*", type=int, default=None, help="run only these seeds")
-    p.add_argument("--epochs", type=int, default=None, help="override the study's epochs")
-    p.add_argument("--compile", action="store_true", help="torch.compile each model (GPU)")
-    p.add_argument("--list", action="store_true", help="print the plan and exit")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (1 is best on a busy machine)")
-    p.add_argument("--no-progress", action="store_true")
-    args = p.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    study = STUDIES[args.study]
-    if args.epochs is not None:
-        study = replace(study, epochs=args.epochs)
-    if args.compile:
-        study = replace(study, compile=True)
-    if args.list:
-        for variant, seed in plan(study):
-            c = cost(variant.spec(study.base), num_classes=10)
-            print(f"{variant.strategy:<10} {variant.key}  {variant.spec(study.base).image_size:>3} px  seed {seed}  "
-                  f"{c.multiply_adds / cost(study.base, num_classes=10).multiply_adds:5.2f}x FLOPS  "
-                  f"{c.parameters:>10,} params")
+    parser = _parser()
+    args = parser.parse_args(argv)
+    pairs = _paths(parser, args)
+    if args.command == "list":
+        for study, path in pairs:
+            _list(study, path)
         return
-    run_study(study, args.out, args.budget_minutes, args.device, not args.no_progress, args.only, args.seeds)
+    options = cli.from_args(parser, args, RunOptions)
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    for study, _ in pairs:
+        try:
+            options.check(study)
+        except ValueError as error:
+            parser.error(str(error))
+    if args.data_root is not None and not args.data_root.is_dir():
+        parser.error(f"--data-root {args.data_root} is not a folder.")
+    deadline = time.monotonic() + 60 * options.budget_minutes if options.budget_minutes is not None else None
+    print(f"on {describe(hardware(options.device))}", flush=True)
+    for study, path in pairs:
+        try:
+            run_study(study, path, data_root=args.data_root, options=options, deadline=deadline,
+                      log=lambda line: print(line, flush=True))
+        except DataNotFoundError as error:
+            raise SystemExit(str(error))
 
 
 if __name__ == "__main__":
