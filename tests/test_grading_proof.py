@@ -117,7 +117,7 @@ def course(tmp_path_factory):
     return root
 
 
-def _hand_in(folder, student, answer, added=None, extra=()):
+def _hand_in(folder, student, answer, added=None, extra=(), at_end=()):
     stub = nbformat.read(str(folder.parent / "exercises" / "02_circle.ipynb"), as_version=4)
     nb = copy.deepcopy(stub)
     for cell in nb.cells:
@@ -127,6 +127,7 @@ def _hand_in(folder, student, answer, added=None, extra=()):
     position = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == after)
     for offset, source in enumerate([added, *extra] if added else list(extra)):
         nb.cells.insert(position + 1 + offset, new_code_cell(source))
+    nb.cells += [new_code_cell(source) for source in at_end]
     (folder / student).mkdir(parents=True)
     nbformat.write(nb, str(folder / student / "02_circle.ipynb"))
 
@@ -206,3 +207,13 @@ def test_suspicious_calls_are_flagged_for_a_look_by_hand(graded):
     notes = " ".join(graded["input_transformer"].review)
     assert "uses get_ipython" in notes and "check by hand" in notes
     assert any("assigns math.isclose" in note for note in graded["patch_library"].review)
+
+
+def test_making_the_grader_give_up_on_the_kernel_does_not_skip_the_proof(course):
+    """Cells that run past the limit after the tests make the grader give up on the kernel;
+    the tests that ran before must still be proven."""
+    folder = course / "give_up"
+    _hand_in(folder, "give_up", WRONG, CHEATS["ast_transformer"][1], at_end=["while True:\n    pass"] * 4)
+    [result] = grade([folder], course / "solutions", timeout=3)
+    assert any("timed out or killed the kernel" in p for p in result.problems), result.problems
+    assert result.score == 0 and {q.status for q in result.questions} == {"needs review"}, result.questions

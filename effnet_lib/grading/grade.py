@@ -152,7 +152,8 @@ def grade_notebook(
     result.review.extend(f"check by hand: {note}" for note in suspicious(merged.notebook, merged.student, label))
     plan = instrument(merged.notebook, merged.student, source.references)
     run = run_notebook(plan.notebook, timeout=timeout, isolation=isolation, quiet=plan.quiet)
-    tampering = verify(plan, run) if not run.kernel_problem else []
+    # Always, even when the kernel was given up on: the tests that did run must be proven.
+    tampering = verify(plan, run)
     executed, execution = graded_view(plan, run)
     if execution.kernel_problem:
         result.problems.append(execution.kernel_problem)
