@@ -10,6 +10,7 @@ from torch import nn
 
 import effnet_lib as en
 from effnet_lib.learn import latency
+from effnet_lib.learn.hardware import describe
 
 
 class Recorder(nn.Module):
@@ -143,3 +144,10 @@ def test_options_join_timings_with_published_accuracy():
 def test_compare_can_show_progress():
     results = latency.compare({"small": en.SMALL_B0}, runs=1, warmup=0, progress=True, label="test bar")
     assert [r.name for r in results] == ["small"]
+
+
+def test_each_timing_carries_the_hardware_record_it_was_measured_on():
+    result = latency.measure(Recorder(spec=en.SMALL_B0), runs=1, warmup=0, threads=1)
+    assert result.hardware["device"] == "cpu" and result.hardware["torch_threads"] == 1
+    assert result.machine == describe(result.hardware)
+    assert json.loads(json.dumps(result.to_dict()))["hardware"]["cpu"] == result.hardware["cpu"]

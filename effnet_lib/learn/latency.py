@@ -12,8 +12,6 @@ most accurate model that fits a latency or FLOPS budget (`pick`).
 """
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,6 +20,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from .hardware import describe, hardware
 from ..rules.architecture import Network
 from ..rules.cost import cost
 from ..rules.families import resolve
@@ -49,7 +48,8 @@ class Latency:
     warmup: int
     times: list[float] = field(default_factory=list)
     multiply_adds: int | None = None
-    machine: str = ""
+    machine: str = ""                                   # `hardware.describe(self.hardware)`
+    hardware: dict = field(default_factory=dict)        # `hardware.hardware()` while it was measured
 
     @property
     def runs(self) -> int:
@@ -84,17 +84,8 @@ class Latency:
 
 
 def machine_description(device: torch.device | str = "cpu") -> str:
-    """A short label for the hardware, to keep beside any timing (timings from other machines differ)."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    processor = platform.processor() or platform.machine()
-    try:  # Linux names the CPU model here; elsewhere platform's answer has to do
-        with open("/proc/cpuinfo") as f:
-            processor = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{processor} ({os.cpu_count()} logical cores)"
+    """A short label for the hardware, to keep beside any timing: `hardware.describe` of its record."""
+    return describe(hardware(device))
 
 
 def _synchronize(device: torch.device) -> None:
@@ -152,6 +143,7 @@ def measure(model_or_name: nn.Module | str | Network, image_size: int | None = N
         torch.set_num_threads(threads)
     try:
         model = model.to(device).eval()
+        record = hardware(device)       # with the thread count and the load of this measurement
         x = torch.randn(batch_size, in_channels, image_size, image_size, device=device)
         times = []
         with torch.inference_mode():
@@ -166,8 +158,7 @@ def measure(model_or_name: nn.Module | str | Network, image_size: int | None = N
         torch.set_num_threads(previous_threads)
         model.train(was_training)
     used = (threads or previous_threads) if device.type == "cpu" else 0
-    return Latency(label, image_size, batch_size, str(device), used, warmup, times, madds,
-                   machine_description(device))
+    return Latency(label, image_size, batch_size, str(device), used, warmup, times, madds, describe(record), record)
 
 
 def compare(models: dict[str, nn.Module | str | Network] | list[str], *, progress: bool = False,
