@@ -97,3 +97,12 @@ def test_figure_4_caption_counts():
     deeper = en.scale(en.B0, depth=caption["last_depth"], resolution=caption["last_resolution"])
     assert deeper.image_size == 291 != caption["last_pixels"]          # 224 x 1.3 = 291.2, not 299
     assert deeper.num_blocks + 2 == 34 != caption["last_layers"]       # 36 is 2 x 18, stem and head doubled
+
+
+def test_every_grouped_convnet_costs_more_than_its_efficientnet():
+    # What notebook 3's summary says of Figures 1 and 5.
+    for key, group in paper.TABLE_2_OTHERS.items():
+        for name, row in group.items():
+            assert row.parameters_millions > paper.TABLE_2[key].parameters_millions, name
+            assert row.flops_billions is None or row.flops_billions > paper.TABLE_2[key].flops_billions, name
+            assert row.top1 <= paper.TABLE_2[key].top1 + 0.05, name        # and none is more accurate
