@@ -12,9 +12,9 @@ from jupytext.paired_paths import paired_paths
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# Each folder's pairing: the course keeps its py:percent twins in a sub-folder, so a student's file
-# browser shows each notebook once; the exercise folders keep them beside the notebooks.
-FOLDERS = {"notebooks": "ipynb,py//py:percent", "solutions": "ipynb,py:percent", "exercises": "ipynb,py:percent"}
+# Each folder's pairing: the course and the solutions keep their py:percent twins in a sub-folder, so a
+# file browser shows each notebook once; exercises/ (generated) has no twins at all.
+FOLDERS = {"notebooks": "ipynb,py//py:percent", "solutions": "ipynb,py//py:percent"}
 
 
 def _notebooks() -> list[Path]:

@@ -2,8 +2,10 @@
 
 The pipeline is ``nbgrader generate_assignment``'s, minus its database step: lock cells,
 replace solutions by stubs, clear outputs, check the metadata, checksum, remove hidden tests,
-remove mark schemes, checksum again. Each released notebook is written twice: as ``.ipynb``
-and as its jupytext ``py:percent`` pair, like every notebook of the course.
+remove mark schemes, checksum again. A solution's jupytext ``py:percent`` twin (in ``py/``
+beside it, as the course keeps its notebooks) must say what its ``.ipynb`` says. A released
+exercise is one ``.ipynb`` with no twin and no pairing, so a student's file browser shows each
+exercise once and saving it in JupyterLab writes no second copy.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import copy
 import difflib
 from pathlib import Path
 
-import jupytext
 import nbformat
 from nbformat import NotebookNode
 from nbgrader.nbgraderformat import ValidationError
@@ -93,11 +94,11 @@ def solution_notebooks(source: Path) -> list[Path]:
     if not source.is_dir():
         raise GradingError(f"solutions folder {source} does not exist; pass --source PATH")
     paths = sorted(p for p in source.glob("*.ipynb"))
-    for text in sorted(source.glob("*.py")):
+    for text in sorted([*source.glob("*.py"), *source.glob("py/*.py")]):
         is_notebook = "jupytext:" in text.read_text(encoding="utf-8")[:2000]
-        if is_notebook and not text.with_suffix(".ipynb").exists():
+        if is_notebook and not (source / text.with_suffix(".ipynb").name).exists():
             raise GradingError(
-                f"{text} has no paired .ipynb; create it with `jupytext --to ipynb {text}`"
+                f"{text} has no paired .ipynb; create it with `jupytext --sync {text}`"
             )
     if not paths:
         raise GradingError(f"no .ipynb notebooks in {source}")
@@ -106,10 +107,19 @@ def solution_notebooks(source: Path) -> list[Path]:
     return paths
 
 
+def _twin(path: Path) -> Path | None:
+    """The jupytext twin of a solution notebook: ``py/NAME.py`` (the course's layout) or
+    ``NAME.py`` beside it; None when it has none."""
+    for text in (path.parent / "py" / path.with_suffix(".py").name, path.with_suffix(".py")):
+        if text.exists() and "jupytext:" in text.read_text(encoding="utf-8")[:2000]:
+            return text
+    return None
+
+
 def _check_pair(path: Path) -> None:
     """A solution's ``.py`` and ``.ipynb`` must say the same, or the release is ambiguous."""
-    text = path.with_suffix(".py")
-    if not text.exists() or "jupytext:" not in text.read_text(encoding="utf-8")[:2000]:
+    text = _twin(path)
+    if text is None:
         return
     notebook, script = read_notebook(path), read_notebook(text)
 
@@ -124,18 +134,11 @@ def _check_pair(path: Path) -> None:
 
 
 def _rendered(nb: NotebookNode) -> dict[str, str]:
-    """The two files one released notebook becomes, by suffix."""
-    return {
-        ".ipynb": nbformat.writes(nb) + "\n",
-        ".py": jupytext.writes(nb, fmt="py:percent"),
-    }
-
-
-def _comparable(suffix: str, text: str) -> str:
-    # jupytext stamps its own version into the .py header; another jupytext is not a change.
-    if suffix == ".py":
-        return "".join(line for line in text.splitlines(True) if "jupytext_version:" not in line)
-    return text
+    """The file one released notebook becomes, by suffix: the ``.ipynb`` alone, unpaired (with
+    its solution's pairing, jupytext in a student's JupyterLab would write a ``.py`` copy beside it)."""
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("jupytext", None)
+    return {".ipynb": nbformat.writes(nb) + "\n"}
 
 
 def planned_release(source: Path) -> dict[str, str]:
@@ -178,12 +181,10 @@ def check_release(source: Path = Path("solutions"), dest: Path = Path("exercises
         if not target.exists():
             problems.append(f"{target} is missing")
             continue
-        suffix = target.suffix
-        have = _comparable(suffix, target.read_text(encoding="utf-8"))
-        want = _comparable(suffix, text)
-        if have != want:
+        have = target.read_text(encoding="utf-8")
+        if have != text:
             diff = difflib.unified_diff(
-                have.splitlines(), want.splitlines(), str(target), "release", lineterm="", n=1
+                have.splitlines(), text.splitlines(), str(target), "release", lineterm="", n=1
             )
             problems.append(f"{target} differs from a fresh release:\n" + "\n".join(list(diff)[:20]))
     if dest.is_dir():

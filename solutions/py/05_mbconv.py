@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: ipynb,py//py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -31,6 +31,13 @@
 # Convolutions other than the SE ones have no bias. BatchNorm uses the constants of the B0 table:
 # `eps = B0.bn_eps` and `momentum = B0.bn_momentum`. You will check your block against
 # `effnet_lib.MBConv` with the same weights.
+#
+# **How this exercise works.** Cells with `raise NotImplementedError()` are yours: replace that line
+# with your code and run the test cell below it. The tests you see are a first check. The grader runs
+# more, and while they run it switches off the library's model layers (all of `effnet_lib.model`:
+# `MBConv`, `SqueezeExcite`, `ConvBNAct` and the networks built from them), so only a block built from
+# `torch.nn` pieces by you can pass them. The cell that says *YOUR ANSWER HERE* asks for a few
+# sentences; it is graded by hand.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import torch
@@ -121,24 +128,76 @@ block = MyMBConv(16, 24, 6, 3, 2)
 assert block(torch.zeros(1, 16, 8, 8)).shape == (1, 24, 4, 4)
 assert sum(p.numel() for p in block.parameters()) == sum(p.numel() for p in library_block(16, 24, 6, 3, 2).parameters())
 ### BEGIN HIDDEN TESTS
-assert MyMBConv(40, 40, 6, 5, 1)(torch.zeros(1, 40, 6, 6)).shape == (1, 40, 6, 6)
-assert MyMBConv(32, 16, 1, 3, 1)(torch.zeros(1, 32, 5, 5)).shape == (1, 16, 5, 5)
-for shape in ((32, 16, 1, 3, 1), (80, 112, 6, 5, 1), (112, 192, 6, 5, 2)):
-    assert sum(p.numel() for p in MyMBConv(*shape).parameters()) == sum(p.numel() for p in library_block(*shape).parameters()), shape
+import torch
+
+from effnet_lib.grading.own_work import hidden_random, switched_off
+
+rng = hidden_random("test_mbconv_shapes")
+shapes = [(40, 40, 6, 5, 1), (32, 16, 1, 3, 1), (80, 112, 6, 5, 1), (112, 192, 6, 5, 2)]
+shapes += [(rng.randint(2, 48), rng.randint(2, 48), rng.choice((1, 4, 6)), rng.choice((3, 5)), rng.choice((1, 2)))
+           for _ in range(4)]
+expected = [sum(p.numel() for p in library_block(*shape).parameters()) for shape in shapes]
+with switched_off("effnet_lib.model"):
+    counted = [sum(p.numel() for p in MyMBConv(*shape).parameters()) for shape in shapes]
+    outputs = [MyMBConv(*shape)(torch.zeros(1, shape[0], 7, 7)).shape for shape in shapes]
+for shape, mine, want, out in zip(shapes, counted, expected, outputs):
+    assert mine == want, f"MyMBConv{shape}: {mine} parameters, the library's block has {want}"
+    assert tuple(out) == (1, shape[1], 4 if shape[4] == 2 else 7, 4 if shape[4] == 2 else 7), f"MyMBConv{shape}: output {tuple(out)}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_mbconv_same_output", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 check_block(16, 24, 6, 3, 2)
 ### BEGIN HIDDEN TESTS
-check_block(32, 16, 1, 3, 1)            # B0's first block: no expansion
-check_block(40, 40, 6, 5, 1)            # the residual connection
-check_block(80, 112, 6, 5, 1, size=7)   # kernel 5, odd size
-check_block(112, 192, 6, 5, 2, size=7)  # stride 2 on an odd size
+import torch
+
+from effnet_lib.grading.own_work import hidden_random, switched_off
+
+rng = hidden_random("test_mbconv_same_output")
+cases = [(32, 16, 1, 3, 1, 8), (40, 40, 6, 5, 1, 8), (80, 112, 6, 5, 1, 7), (112, 192, 6, 5, 2, 7)]
+cases += [(rng.randint(2, 48), rng.randint(2, 48), rng.choice((1, 4, 6)), rng.choice((3, 5)), rng.choice((1, 2)),
+           rng.randint(3, 9)) for _ in range(4)]
+prepared = []   # the library's block, its weights and its output, all made before the library is switched off
+for cin, cout, expand, kernel, stride, size in cases:
+    reference = library_block(cin, cout, expand, kernel, stride)
+    x = torch.randn(2, cin, size, size)
+    with torch.no_grad():
+        prepared.append((reference.state_dict(), x, reference(x)))
+with switched_off("effnet_lib.model"):
+    outputs = []
+    for (cin, cout, expand, kernel, stride, _), (state, x, _) in zip(cases, prepared):
+        mine = MyMBConv(cin, cout, expand, kernel, stride).eval()
+        keys = list(mine.state_dict().keys())
+        assert len(keys) == len(state), f"{len(keys)} tensors, the library's block has {len(state)}"
+        mine.load_state_dict(dict(zip(keys, state.values())))
+        with torch.no_grad():
+            outputs.append(mine(x))
+for case, (_, _, want), out in zip(cases, prepared, outputs):
+    assert out.shape == want.shape, f"(in, out, expand, kernel, stride, size) = {case}: shape {tuple(out.shape)}"
+    assert torch.allclose(out, want, atol=1e-5), f"(in, out, expand, kernel, stride, size) = {case}: different outputs"
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 2. In your own words
+#
+# Two choices in the block look arbitrary: the projection back to `out_channels` has **no** activation,
+# and the input is added back only when `stride == 1` and `in_channels == out_channels`. In three or four
+# sentences: **why is each of them made that way?**
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "why_linear_projection", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# **Model answer.** The projection squeezes the wide expanded features into a narrow output. An activation
+# there (ReLU in MobileNetV2's analysis) would zero part of a low-dimensional signal and lose information
+# that the next block cannot recover, so the bottleneck is kept linear (MobileNetV2's "linear bottleneck").
+# The residual adds the input to the output element by element, which needs both to have the same shape:
+# a stride of 2 halves the height and width, and a change of channels changes the depth, so in those
+# blocks there is nothing of matching shape to add (MBConv uses no projection shortcut).
+#
+# **Rubric (2 points).** 1 point: the linear projection avoids destroying information in the narrow
+# output (a non-linearity in a low-dimensional bottleneck discards part of it). 1 point: the addition
+# needs equal shapes; stride 2 or a change of channels breaks that.
 
 # %% [markdown]
 # ## What you found
 #
 # With the same weights your block and the library's compute the same function. The library's
-# block (`effnet_lib.model.network.MBConv`) adds one thing you left out: stochastic depth, which during
+# block (`effnet_lib.model.layers.MBConv`) adds one thing you left out: stochastic depth, which during
 # training drops the whole residual branch for some samples.
