@@ -1,11 +1,17 @@
 # The course's two commands for a fresh machine:
 #
-#   make lab    set everything up, then open the course in JupyterLab on notebooks/00_start_here.ipynb
-#   make test   set everything up, then run the whole test suite (notebooks and browser test included)
+#   make lab    set up a student's environment, then open the course in JupyterLab on notebooks/00_start_here.ipynb
+#   make test   set up the test environment, then run the whole test suite (notebooks and browser test included)
 #
-# "Set up" means: a virtual environment in .venv (created when missing) with PyTorch and the course
-# installed into it, plus Debian's packages for the data and the browser test when this machine can
-# install them (Debian-like and root). Setting up again is a no-op until pyproject.toml changes.
+# and a third for instructors:  make lab-instructor   (JupyterLab with nbgrader, to release and grade exercises)
+#
+# "Set up" means: a virtual environment in .venv (created when missing) with PyTorch and one of
+# pyproject.toml's extras installed into it (`course` for make lab, `test` for make test, `instructor`
+# for make lab-instructor), plus Debian's packages for the data and the browser test when this machine
+# can install them (Debian-like and root). The three share one .venv, so PyTorch (gigabytes) is
+# installed once; `test` and `instructor` add nbgrader to it, and make lab then starts JupyterLab
+# with nbgrader switched off (jupyter-student/ says how). Setting up again is a no-op until
+# pyproject.toml changes.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -17,8 +23,12 @@ BIN := $(VENV)/bin
 # CPU architecture, another Python), override them: make lab TORCH_PACKAGES="torch torchvision"
 TORCH_PACKAGES ?= torch==2.14.1 torchvision==0.29.1
 
-# The set-up is redone whenever pyproject.toml's content changes (its hash names the stamp file).
-STAMP := $(VENV)/.set-up-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+# An extra's set-up is redone whenever pyproject.toml's content changes (its hash names the stamp file).
+HASH := $(shell cksum < pyproject.toml | cut -d' ' -f1)
+stamp = $(VENV)/.set-up-$(1)-$(HASH)
+
+# Jupyter configuration read before all others for make lab: nbgrader's server and lab extensions off.
+STUDENT_CONFIG := $(CURDIR)/jupyter-student
 
 COURSE_DEBS := dataset-fashion-mnist
 TEST_DEBS := $(COURSE_DEBS) chromium chromium-driver bubblewrap
@@ -28,21 +38,25 @@ PYTEST_ARGS ?=
 # JupyterLab refuses to run as root unless told that this is on purpose (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup system-course system-test clean
+.PHONY: lab lab-instructor test setup system-course system-test clean
 
-lab: setup system-course
-	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
+lab: $(call stamp,course) system-course
+	JUPYTER_CONFIG_PATH="$(STUDENT_CONFIG)" $(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
-test: setup system-test
+lab-instructor: $(call stamp,instructor) system-course
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
+
+test: $(call stamp,test) system-test
 	$(BIN)/python -m pytest -ra --durations=15 $(PYTEST_ARGS)
 
-setup: $(STAMP)
+setup: $(call stamp,course)
 
-$(STAMP): pyproject.toml
+# PyTorch, then the course with one extra (`course`, `instructor` or `test`, each holding the one before).
+$(VENV)/.set-up-%-$(HASH): pyproject.toml
 	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install $(TORCH_PACKAGES)
-	$(BIN)/python -m pip install -e '.[test]'
-	@rm -f $(VENV)/.set-up-*
+	$(BIN)/python -m pip install -e '.[$*]'
+	@rm -f $(VENV)/.set-up-$*-*
 	@touch $@
 
 # Debian packages, installed only when missing, and only where apt-get can run as root;

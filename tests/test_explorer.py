@@ -3,6 +3,7 @@
 Every number the explorer shows must be the library's: cost(scale(B0, *compound(phi, alpha, beta, gamma))).
 """
 import re
+from html import unescape
 
 import pytest
 
@@ -15,7 +16,7 @@ pytest.importorskip("ipywidgets")
 def _text(html: str) -> str:
     """What a reader sees of the HTML: tags and the style block removed, entities kept readable."""
     html = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
-    return re.sub(r"<[^>]+>", " ", html).replace("&gt;", ">")
+    return unescape(re.sub(r"<[^>]+>", " ", html))
 
 
 def _cell(html: str, quantity: str, column: int = 1) -> str:
@@ -49,7 +50,7 @@ def test_moving_phi_shows_the_library_cost(widget, phi):
     want = _expected(phi)
     assert _cell(widget.table.value, "parameters") == f"{want.parameters:,}"
     assert _cell(widget.table.value, "multiply-adds") == f"{want.multiply_adds:,}"
-    assert _cell(widget.table.value, "resolution (px)") == str(en.scale(en.B0, *en.compound(phi)).image_size)
+    assert _cell(widget.table.value, "image size (px)") == str(en.scale(en.B0, *en.compound(phi)).image_size)
 
 
 def test_moving_alpha_beta_gamma_changes_the_network(widget):
@@ -57,7 +58,7 @@ def test_moving_alpha_beta_gamma_changes_the_network(widget):
     widget.alpha.value, widget.beta.value, widget.gamma.value = 1.0, 1.0, 1.4
     want = _expected(2.0, 1.0, 1.0, 1.4)
     assert _cell(widget.table.value, "multiply-adds") == f"{want.multiply_adds:,}"
-    assert _cell(widget.table.value, "depth d = alpha^phi") == "1.000"
+    assert _cell(widget.table.value, "depth d = α^φ") == "1.000"
     assert "alpha &middot; beta&sup2; &middot; gamma&sup2; = 1.960" in widget.table.value
 
 
@@ -72,7 +73,7 @@ def test_b_buttons_jump_to_whole_phi_and_show_the_published_network(widget):
     assert widget.phi.value == 3.0
     published = en.cost("b3")
     assert _cell(widget.table.value, "parameters", column=4) == f"{published.parameters:,}"
-    assert _cell(widget.table.value, "resolution (px)", column=4) == "300"
+    assert _cell(widget.table.value, "image size (px)", column=4) == "300"
     # The compound rule at phi = 3 is not the published B3: the course shows the gap.
     assert _cell(widget.table.value, "parameters") != _cell(widget.table.value, "parameters", column=4)
 
@@ -85,7 +86,7 @@ def test_no_published_column_between_whole_phis(widget):
 def test_per_stage_repeats_and_channels_follow_the_scaled_table(widget):
     widget.phi.value = 3.0
     scaled = en.scale(en.B0, *en.compound(3.0))
-    text = _text(widget.table.value)
+    text = _text(widget.stages.value)
     for old, new in zip(en.B0.stages, scaled.stages):
         assert f"{old.repeats} -> {new.repeats}" in text
         assert f"{old.channels} -> {new.channels}" in text
@@ -95,7 +96,7 @@ def test_ratios_and_prediction(widget):
     widget.phi.value = 2.0
     ratio = _expected(2.0).multiply_adds / en.cost("b0").multiply_adds
     assert _cell(widget.table.value, "multiply-adds", column=3) == f"{ratio:.2f}x"
-    assert _cell(widget.table.value, "(alpha beta^2 gamma^2)^phi", column=3) == \
+    assert _cell(widget.table.value, "(αβ²γ²)^φ", column=3) == \
         f"{en.flops_growth() ** 2:.2f}x predicted"
 
 
@@ -105,21 +106,61 @@ def test_budget_mode_picks_the_largest_phi_that_fits(widget, billions):
     widget.budget.value = billions
     phi = widget.phi.value
     assert _expected(phi).multiply_adds <= billions * 1e9
-    assert _expected(phi + 0.02).multiply_adds > billions * 1e9 or phi >= explorer.PHI_MAX - 0.02
+    assert _expected(phi + 0.01).multiply_adds > billions * 1e9
     assert abs(phi - en.phi_for_budget(billions * 1e9)) < 0.011
-    assert "Budget mode" in widget.table.value
+    assert f"Budget {billions:g} billion multiply-adds" in widget.message.value
 
 
-def test_budget_below_b0_says_so_and_keeps_phi(widget):
+def test_a_typed_budget_is_used_exactly_and_the_note_agrees_with_the_table(widget):
+    widget.budget.value = 4.0            # typing a budget switches budget mode on
+    assert widget.budget_mode.value and widget.budget.value == 4.0
+    phi = widget.phi.value
+    assert phi == explorer.fit_budget(4e9)
+    madds = _cell(widget.table.value, "multiply-adds")
+    assert f"phi = {phi:.2f} is the largest" in widget.message.value
+    assert f"a network of {madds} multiply-adds" in widget.message.value
+    assert f"Eq. 3 at phi = {phi:.2f}" in widget.table.value
+
+
+def test_budget_mode_holds_phi_and_the_b_buttons_leave_it(widget):
+    widget.budget.value = 4.0
+    assert widget.phi.disabled
+    widget.buttons[2].click()
+    assert not widget.budget_mode.value and not widget.phi.disabled and widget.phi.value == 2.0
+    assert widget.message.value == ""
+
+
+@pytest.mark.parametrize("billions", [0.35, 0.0, -2.0, float("nan"), float("inf")])
+def test_a_budget_nothing_fits_clears_the_table_and_says_why(widget, billions):
     widget.phi.value = 1.0
-    widget.budget.value = 0.35    # B0 needs 0.386 billion
-    widget.budget_mode.value = True
-    assert widget.phi.value == 1.0
-    assert "below B0" in widget.table.value
+    widget.budget.value = billions       # never a traceback: a message in the widget
+    assert widget.table.value == "" and widget.stages.value == ""
+    assert "B0" in widget.message.value and "budget" in widget.message.value.lower()
+    widget.budget.value = 1.0            # a good budget brings the tables back
+    assert _cell(widget.table.value, "multiply-adds") == f"{_expected(widget.phi.value).multiply_adds:,}"
+
+
+def test_budget_below_b0_names_b0s_cost(widget):
+    widget.budget.value = 0.35           # B0 needs 0.386 billion
+    assert "below B0" in widget.message.value
+    assert f"{en.cost('b0').multiply_adds:,}" in widget.message.value
+
+
+def test_budget_beyond_b7_stops_at_the_sliders_end(widget):
+    widget.budget.value = 1000.0
+    assert widget.phi.value == explorer.PHI_MAX
+    assert "slider's end" in _text(widget.message.value)
+
+
+def test_fit_budget_refuses_what_is_not_a_budget():
+    for bad in (0, -1.0, float("nan"), "4"):
+        with pytest.raises(ValueError, match="positive number"):
+            explorer.fit_budget(bad)
+    with pytest.raises(ValueError, match="below B0"):
+        explorer.fit_budget(1e8)
 
 
 def test_budget_follows_alpha_beta_gamma(widget):
-    widget.budget_mode.value = True
     widget.budget.value = 4.0
     before = widget.phi.value
     widget.gamma.value = 1.3     # costlier per phi, so less phi fits
@@ -127,12 +168,51 @@ def test_budget_follows_alpha_beta_gamma(widget):
     assert _expected(widget.phi.value, gamma=1.3).multiply_adds <= 4e9
 
 
-def test_plot_redraws_when_phi_moves():
+def test_sliders_report_while_dragged(widget):
+    assert all(s.continuous_update for s in (widget.phi, widget.alpha, widget.beta, widget.gamma))
+
+
+def test_plot_redraws_when_phi_or_the_coefficients_move():
     widget = explorer.PhiExplorer()
-    first = bytes(widget.plot.value)
-    assert first.startswith(b"\x89PNG")
+    background, first = bytes(widget.plot_background.value), widget.plot_overlay.value
+    assert background.startswith(b"\x89PNG") and first.startswith("<svg")
     widget.phi.value = 4.0
-    assert bytes(widget.plot.value) != first
+    moved = widget.plot_overlay.value
+    assert moved != first and bytes(widget.plot_background.value) == background   # only what moves is redrawn
+    widget.alpha.value = 1.9             # a curve far above the paper's: the axes grow to hold it
+    assert widget.plot_overlay.value != moved and bytes(widget.plot_background.value) != background
+    top = widget._plot.axes[1].get_ylim()[1]
+    assert top >= max(widget._curve["multiply_adds"]) / 1e9
+
+
+def test_the_overlay_marks_the_network_where_the_full_picture_does():
+    s = explorer.snapshot(3.0)
+    plot = explorer.CostPlot(explorer.cost_curve(points=15))
+    svg = plot.overlay(s)
+    for ax, key in zip(plot.axes, plot.keys):
+        x, y = ax.transData.transform((3.0, getattr(s.cost, key) / plot.unit(key)))
+        assert f"cx='{x:.1f}' cy='{plot.height - y:.1f}'" in svg
+    assert "phi = 3.00: " in svg and plot.overlay(None).count("<circle") == 0
+    assert plot.render(s) != plot.render(None)
+
+
+def test_plot_sits_beside_the_table_below_the_controls():
+    widget = explorer.PhiExplorer()
+    controls, (table, tabs) = widget.widget.children[0], widget.widget.children[1].children
+    assert widget.phi in controls.children[0].children and widget.alpha in controls.children[1].children
+    assert widget.table in table.children
+    assert tabs.children[0] is widget.plot and tabs.selected_index == 0
+    assert widget.plot_background in widget.plot.children and widget.plot_overlay in widget.plot.children
+
+
+def test_the_display_carries_a_static_rendering_of_the_first_state():
+    widget = explorer.PhiExplorer()
+    bundle = widget._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    static = bundle["text/html"]
+    assert _cell(static, "multiply-adds") == f"{en.cost('b0').multiply_adds:,}"
+    assert "<img src='data:image/png;base64," in static
+    assert "VBox" not in bundle["text/plain"]
 
 
 def test_explorer_refuses_bad_starting_values_in_words():
@@ -147,6 +227,7 @@ def test_widget_labels_match_the_browser_contract(widget):
     assert [s.description for s in (widget.alpha, widget.beta, widget.gamma)] == ["alpha", "beta", "gamma"]
     assert not widget.budget.description.lower().startswith("phi")
     assert f"class='{explorer.TABLE_CLASS}'" in widget.table.value
+    assert f"class='{explorer.STAGES_CLASS}'" in widget.stages.value
 
 
 def test_static_rendering_is_the_default_state():
