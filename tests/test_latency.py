@@ -141,9 +141,19 @@ def test_options_join_timings_with_published_accuracy():
         latency.options([timed], {})
 
 
-def test_compare_can_show_progress():
-    results = latency.compare({"small": en.SMALL_B0}, runs=1, warmup=0, progress=True, label="test bar")
-    assert [r.name for r in results] == ["small"]
+def test_compare_steps_a_progress_bar_once_per_model():
+    seen = []
+
+    def bar(items, label):
+        seen.append(label)
+        for item in items:
+            seen.append(item[0])
+            yield item
+
+    results = latency.compare({"small": en.SMALL_B0, "tiny": Recorder(spec=en.SMALL_B0)}, runs=1, warmup=0,
+                              bar=bar, label="latency, 2 models")
+    assert [r.name for r in results] == ["small", "tiny"]
+    assert seen == ["latency, 2 models", "small", "tiny"]
 
 
 def test_each_timing_carries_the_hardware_record_it_was_measured_on():

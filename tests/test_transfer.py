@@ -81,3 +81,20 @@ def test_grey_data_must_be_made_three_channel_first(grey):
 def test_cpu_mode_is_a_subset_and_gpu_mode_the_paper_resolution():
     assert transfer.CPU_MODE.train_images and transfer.CPU_MODE.image_size < 224
     assert transfer.GPU_MODE.train_images is None and transfer.GPU_MODE.image_size == 224
+
+
+def test_one_bar_can_step_over_both_runs_and_turns_the_training_bars_off(grey, monkeypatch):
+    progress_flags, steps = [], []
+    monkeypatch.setattr(transfer, "train", lambda model, data, recipe, **options: (
+        progress_flags.append(options["progress"]) or History(epochs=[{"epoch": 1, "test_accuracy": 0.5}])))
+
+    def bar(items, label):
+        steps.append(label)
+        for arm in items:
+            steps.append(arm[0])
+            yield arm
+
+    settings = transfer.TransferSettings(32, 16, image_size=32, epochs=1, batch_size=16)
+    transfer.compare_transfer(transfer.as_rgb(grey), settings, bar=bar)
+    assert steps == ["transfer: pretrained, then scratch", "pretrained", "scratch"]
+    assert progress_flags == [False, False]

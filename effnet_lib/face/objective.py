@@ -8,17 +8,17 @@ kernel; `render_static()` draws that picture on its own.
 """
 from __future__ import annotations
 
-import base64
 import html
 import io
 import math
 from typing import Mapping, NamedTuple
 
 from ..rules.search import PAPER_TARGET, PAPER_W, Candidate, check_settings, scores, table_2_candidates
+from .static import static_bundle, widget_bundle
 
 W_RANGE = (-0.25, 0.05)         # the slider reaches past 0, so a reader can see why w > 0 is refused
 TARGET_RANGE = (1e8, 1e11)      # 100M to 100B multiply-adds
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+STATIC_TEXT = "the search objective's scores, drawn without a kernel"
 _STYLE = "<style>.objective-table td, .objective-table th {padding: 2px 8px; text-align: right;}</style>"
 
 
@@ -72,9 +72,7 @@ class StaticView(NamedTuple):
     png: bytes
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        image = base64.b64encode(self.png).decode("ascii")
-        return {"text/html": f"{self.html}<img src='data:image/png;base64,{image}'/>",
-                "text/plain": "the search objective's scores, drawn without a kernel"}
+        return static_bundle(self.html, self.png, STATIC_TEXT)
 
 
 def view(target: float = PAPER_TARGET, w: float = PAPER_W,
@@ -164,8 +162,5 @@ class ObjectiveExplorer:
     def _repr_mimebundle_(self, include=None, exclude=None):
         """The live widget and, in the same output, a static picture of its state now: a reader whose
         notebook has no running kernel sees the picture instead of the widget's text."""
-        bundle = StaticView(self.current.table_html(), png(self.current.figure()))._repr_mimebundle_()
-        shown = self.widget._repr_mimebundle_() or {}
-        if WIDGET_VIEW in shown:
-            bundle[WIDGET_VIEW] = shown[WIDGET_VIEW]
-        return bundle
+        return {**static_bundle(self.current.table_html(), png(self.current.figure()), STATIC_TEXT),
+                **widget_bundle(self.widget)}

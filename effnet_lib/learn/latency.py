@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
-from typing import NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 import torch
 from torch import nn
@@ -161,16 +161,16 @@ def measure(model_or_name: nn.Module | str | Network, image_size: int | None = N
     return Latency(label, image_size, batch_size, str(device), used, warmup, times, madds, describe(record), record)
 
 
-def compare(models: dict[str, nn.Module | str | Network] | list[str], *, progress: bool = False,
-            label: str = "latency", **options) -> list[Latency]:
+def compare(models: dict[str, nn.Module | str | Network] | list[str], *,
+            bar: Callable[..., Iterable] | None = None, label: str = "latency", **options) -> list[Latency]:
     """`measure` each model in turn with the same options; a list of names or a {label: model} dict.
 
-    `progress` shows a bar named `label`, one step per model.
+    `bar` wraps the models in a progress bar, one step per model, called as `bar(items, label=label)`;
+    `effnet_lib.face.static.progress` is one (a notebook passes it in: this layer draws nothing).
     """
     items = list(models.items() if isinstance(models, dict) else ((m, m) for m in models))
-    if progress:
-        from tqdm.auto import tqdm
-        items = tqdm(items, desc=label, unit="model")
+    if bar is not None:
+        items = bar(items, label=label)
     return [measure(model, name=str(name), **options) for name, model in items]
 
 

@@ -11,6 +11,7 @@ Training itself is `effnet_lib.learn.train.train`; this module only prepares the
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from typing import Callable, Iterable
 
 import torch
 from torch import nn
@@ -110,18 +111,26 @@ def load_transfer_data(settings: TransferSettings, name: str = "fashion-mnist", 
     return as_rgb(data)
 
 
+ARMS = (("pretrained", True), ("scratch", False))   # the two runs of the comparison, in the order they train
+
+
 def compare_transfer(data: ImageData, settings: TransferSettings = CPU_MODE, *, seed: int = 0,
-                     device: str | torch.device | None = None, progress: bool = True) -> TransferResult:
+                     device: str | torch.device | None = None, progress: bool = True,
+                     bar: Callable[..., Iterable] | None = None) -> TransferResult:
     """Fine-tune the pretrained Lite0 and train a from-scratch Lite0 on `data`, same recipe and seed.
 
     `data` should come from `load_transfer_data` (or `as_rgb`): three channels, Lite0's normalisation.
+    `progress` shows the training loop's own bar for each run. `bar`, if given, instead wraps the two
+    runs in one progress bar, called as `bar(runs, label=...)` (e.g. `effnet_lib.face.static.progress`,
+    whose bar a saved notebook shows as it ended); the training loop's bars are then off.
     """
     if data.channels != 3:
         raise ValueError(f"Lite0 takes colour images; {data.name} has {data.channels} channel(s). "
                          "Pass the data through effnet_lib.transfer.as_rgb first.")
+    arms = ARMS if bar is None else bar(ARMS, label="transfer: pretrained, then scratch")
     runs = {}
-    for arm, pretrained in (("pretrained", True), ("scratch", False)):
+    for arm, pretrained in arms:
         model = lite0_model(data.num_classes, pretrained=pretrained, seed=seed)
         runs[arm] = train(model, data, settings.recipe(), image_size=settings.image_size,
-                          device=device, seed=seed, progress=progress)
+                          device=device, seed=seed, progress=progress and bar is None)
     return TransferResult(runs["pretrained"], runs["scratch"], settings=asdict(settings), dataset=data.name)
