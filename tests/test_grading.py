@@ -100,12 +100,13 @@ def _snapshot(folder: Path) -> dict:
 # --- release -------------------------------------------------------------------------------
 
 
-def test_release_writes_ipynb_and_py_pair(released):
-    assert sorted(p.name for p in released.iterdir()) == ["01_double.ipynb", "01_double.py"]
-    from_py = jupytext.read(released / "01_double.py")
-    from_ipynb = nbformat.read(str(released / "01_double.ipynb"), as_version=4)
-    assert [c.source for c in from_py.cells] == [c.source for c in from_ipynb.cells]
-    assert [c.metadata.get("nbgrader") for c in from_py.cells] == [c.metadata.get("nbgrader") for c in from_ipynb.cells]
+def test_release_writes_one_unpaired_notebook_per_exercise(released):
+    # No .py twin and no jupytext pairing: a student's JupyterLab shows and saves one file.
+    assert sorted(p.name for p in released.iterdir()) == ["01_double.ipynb"]
+    notebook = nbformat.read(str(released / "01_double.ipynb"), as_version=4)
+    assert "jupytext" not in notebook.metadata
+    assert [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells] == [
+        "intro", "double", "double_tests", "triple", "triple_tests"]
 
 
 def test_release_hides_solutions_and_hidden_tests(released):
