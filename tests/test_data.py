@@ -70,6 +70,28 @@ def test_a_truncated_file_is_refused_with_advice(fake_fashion_mnist, nowhere):
         load_fashion_mnist(root)
 
 
+def test_a_gzip_cut_short_is_refused_naming_the_file(fake_fashion_mnist, nowhere):
+    root, _ = fake_fashion_mnist
+    path = root / "fashion-mnist" / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-30])          # a download that stopped early
+    with pytest.raises(ValueError, match="t10k-images-idx3-ubyte.gz cannot be read.*truncated"):
+        load_fashion_mnist(root)
+
+
+def test_labels_that_do_not_pair_with_the_images_are_refused(fake_fashion_mnist, nowhere):
+    root, _ = fake_fashion_mnist
+    # 10 labels beside 20 training images: the test split's label file put in the training slot.
+    _write_idx(root / "fashion-mnist" / "train-labels-idx1-ubyte.gz", torch.arange(10) % 10)
+    with pytest.raises(ValueError, match="20 images .* but train-labels-idx1-ubyte.gz holds 10 labels"):
+        load_fashion_mnist(root)
+
+
+@pytest.mark.parametrize("subset", [{"train": -5}, {"test": 0}, {"train": 2.5}])
+def test_a_subset_that_is_not_a_positive_count_is_refused(subset):
+    with pytest.raises(ValueError, match="number of images >= 1"):
+        load_dataset("tiny", **subset)
+
+
 def test_debian_package_location_holds_the_real_data_set():
     if not (data_module.DEBIAN_FASHION_MNIST_DIR / "t10k-labels-idx1-ubyte.gz").exists():
         pytest.skip("Debian's dataset-fashion-mnist is not installed here")

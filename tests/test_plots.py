@@ -103,3 +103,80 @@ def test_table_renders_markdown_and_checks_row_lengths():
     with pytest.raises(ValueError, match="2 cells"):
         plots.table(["a", "b"], [(1,)])
 
+
+
+# --------------------------------------------------------------------------- the study's figures
+
+from effnet_lib.face import study_plots  # noqa: E402
+
+
+def _record(strategy, group, d=1.0, w=1.0, r=1.0, seed=0, accuracy=0.8, madds=1e6):
+    return {"key": f"{strategy} | {group} | seed {seed}", "study": {"name": "figures", "preset": "test",
+                                                                    "recipe": {"epochs": 1}},
+            "strategy": strategy, "group": group, "phi": None, "seed": seed,
+            "multipliers": {"depth": d, "width": w, "resolution": r}, "network": {"image_size": round(16 * r)},
+            "multiply_adds": madds, "parameters": 1000, "cost_ratio": madds / 1e6, "final_accuracy": accuracy,
+            "wall_seconds": 1.0, "data": {"name": "test", "train_images": 100, "test_images": 50},
+            "hardware": {"cpu": "test cpu"}}
+
+
+@pytest.fixture
+def study_records():
+    out = []
+    for seed, noise in ((0, 0.0), (1, 0.004)):
+        out += [_record("baseline", "baseline", seed=seed, accuracy=0.80 + noise),
+                _record("compound", "phi=1", 1.2, 1.1, 1.15, seed, 0.86 + noise, 3e6),
+                _record("depth", "phi=1", 2.5, seed=seed, accuracy=0.82 + noise, madds=3e6),
+                _record("width", "phi=1", w=1.9, seed=seed, accuracy=0.84 + noise, madds=3e6),
+                _record("resolution", "phi=1", r=1.75, seed=seed, accuracy=0.85 + noise, madds=3e6),
+                _record("width", "phi=2", w=2.7, seed=seed, accuracy=0.845 + noise, madds=6e6),
+                _record("depth", "phi=2", 5.5, seed=seed, accuracy=0.83 + noise, madds=6e6),
+                _record("resolution", "phi=2", r=2.5, seed=seed, accuracy=0.851 + noise, madds=6e6),
+                _record("compound", "phi=2", 1.44, 1.21, 1.32, seed, 0.853 + noise, 6e6)]
+    for (d, r), acc in (((1.0, 1.3), 0.83), ((2.0, 1.0), 0.82), ((2.0, 1.3), 0.86)):
+        for w, gain, madds in ((1.0, 0.0, 2e6 * d * r), (1.5, 0.02, 4.5e6 * d * r)):
+            out.append(_record("grid", f"Figure 4 (d={d:g}, r={r:g}, w={w:g})", d, w, r, 0, acc + gain, madds))
+    return out
+
+
+def test_summary_averages_seeds_and_keeps_their_range(study_records):
+    rows = {(r["strategy"], r["group"]): r for r in study_plots.summarize(study_records)}
+    width = rows[("width", "phi=1")]
+    assert width["accuracy"] == pytest.approx(0.842) and (width["low"], width["high"]) == (0.84, 0.844)
+    assert rows[("baseline", "baseline")]["seeds"] == [0, 1]
+    assert study_plots.noise_level(study_records) == pytest.approx(0.004)
+
+
+def test_findings_call_a_difference_inside_the_seed_spread_noise(study_records):
+    text = "\n".join(study_plots.findings(study_records))
+    assert "At phi=1 (3.0x the baseline's multiply-adds): best is compound at 86.2%" in text
+    assert "by +1.0 points: larger than the seed spread" in text                # 0.862 - 0.852
+    assert "At phi=2" in text and "by +0.2 points: within the seed spread: noise" in text
+    assert "Scaling depth alone" in text and "the later steps gain less than the first" in text
+
+
+def test_findings_state_observation_2_from_the_grid(study_records):
+    text = "\n".join(study_plots.findings(study_records))
+    assert "Figure 4 at the cost all bases reach" in text
+    ranked = text.split("Figure 4 at the cost all bases reach")[1]
+    assert ranked.split("): ", 1)[1].startswith("(d=2, r=1.3) 86.1%")       # first of the four at 5.5M
+    assert "As the paper's Observation 2 has it" in ranked
+
+
+def test_study_figures_draw_all_four_bases_and_every_strategy(study_records):
+    fig3 = study_plots.figure_3(study_records)
+    assert "Figure 3" in _titles(fig3) and all(ax.lines for ax in fig3.axes)
+    fig4 = study_plots.figure_4(study_records)
+    labels = [t.get_text() for t in fig4.axes[0].get_legend().get_texts()]
+    assert len(labels) == 4 and labels[0].startswith("d=1, r=1 ")
+    assert "millions" in fig4.axes[0].get_xlabel()
+    fig8 = study_plots.figure_8(study_records)
+    assert len(fig8.axes[0].get_legend().get_texts()) == 4
+
+
+def test_results_of_two_studies_are_not_drawn_on_one_axis(study_records):
+    other = {**study_records[0], "study": {**study_records[0]["study"], "preset": "gpu"}}
+    with pytest.raises(ValueError, match="several studies"):
+        study_plots.summarize(study_records + [other])
+    with pytest.raises(ValueError, match="no results"):
+        study_plots.figure_8([])

@@ -292,9 +292,9 @@ def run_study(study: Study, results: str | os.PathLike | None = None, *, data: I
     if data.channels != study.base.in_channels:
         raise ValueError(f"{data.name} has {data.channels} channel(s) but {study.base.name} takes "
                          f"{study.base.in_channels}; use a study made for this data set.")
-    classes = study.num_classes
+    data = data.to(options.device or ("cuda" if torch.cuda.is_available() else "cpu"))   # once, not per run
     trained_elsewhere = _trained_by_siblings(study, path)
-    seconds_per_madd = 0.0        # the slowest rate seen so far in this call
+    estimate = _Estimate()
     left_out = []
     for run in todo:
         spec = run.variant.network(study.base)
@@ -306,18 +306,16 @@ def run_study(study: Study, results: str | os.PathLike | None = None, *, data: I
             log(f"  {run.key}: the same network, seed and settings as {record['reused_from']}: "
                 f"its record reused ({record['final_accuracy']:.2%})")
             continue
-        madds = cost(spec, num_classes=classes).multiply_adds
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or seconds_per_madd * madds > remaining:
-                left_out.append(run)
-                continue
+        size = _Size(cost(spec, num_classes=study.num_classes).multiply_adds, spec.num_blocks)
+        if deadline is not None and estimate.seconds(size) > deadline - time.monotonic():
+            left_out.append(run)
+            continue
         record, model = train_run(study, run, data, options.device, options.compile, options.progress)
         if study.keep_weights:
             _keep_weights(weights_path(path), run.key, model)   # the weights first: a record promises them
         append_record(path, record)
         done.append(record)
-        seconds_per_madd = max(seconds_per_madd, record["wall_seconds"] / madds)
+        estimate.learn(size, record["wall_seconds"])
         log(f"  {run.key}: {record['cost_ratio']:.2f}x the baseline's multiply-adds, "
             f"{record['network']['image_size']} px, test accuracy {record['final_accuracy']:.2%} "
             f"in {record['wall_seconds']:.0f} s")
@@ -327,6 +325,31 @@ def run_study(study: Study, results: str | os.PathLike | None = None, *, data: I
     else:
         log(f"{study.label}: all {len(wanted)} runs done.")
     return done
+
+
+class _Size(NamedTuple):
+    multiply_adds: int
+    blocks: int
+
+
+class _Estimate:
+    """How long a run will take, from the runs trained so far in this call.
+
+    A large model is compute-bound (time follows multiply-adds); a small one on a GPU is bound by
+    kernel launches (time follows the number of blocks). The estimate takes the larger of the two,
+    each at the slowest rate seen, so a time budget is overrun rarely and by little. Before the
+    first run there is nothing to go on: 0, so the first run always starts.
+    """
+
+    def __init__(self):
+        self.per_madd = self.per_block = 0.0
+
+    def learn(self, size: _Size, seconds: float) -> None:
+        self.per_madd = max(self.per_madd, seconds / size.multiply_adds)
+        self.per_block = max(self.per_block, seconds / size.blocks)
+
+    def seconds(self, size: _Size) -> float:
+        return max(self.per_madd * size.multiply_adds, self.per_block * size.blocks)
 
 
 # --------------------------------------------------------------------------- kept models

@@ -34,7 +34,7 @@ with the course, sized for a shared 2-core machine) and a ``gpu`` preset (all of
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import MISSING, dataclass, fields, is_dataclass, replace
 
 from ..rules.architecture import SMALL_B0, Network
 from ..rules.baselines import MOBILENET_V2
@@ -140,18 +140,28 @@ class Study:
         Two records compare only if their configs are equal; the protocol fields (which points,
         which seeds) are left out, so adding a point to a study keeps the runs already made.
         """
-        return {"name": self.name, "preset": self.preset, "base": _plain(asdict(self.base)),
-                "recipe": asdict(self.recipe), "data": self.data, "train_images": self.train_images,
+        return {"name": self.name, "preset": self.preset, "base": _settings(self.base),
+                "recipe": _settings(self.recipe), "data": self.data, "train_images": self.train_images,
                 "test_images": self.test_images, "zero_init_last": self.zero_init_last}
 
     def all_seeds(self) -> tuple[int, ...]:
         return tuple(dict.fromkeys((*self.seeds, *(self.grid_seeds if self.grid_bases else ()))))
 
 
+def _settings(obj) -> dict:
+    """A dataclass's fields as plain JSON, leaving out those at their default value.
+
+    A field added later to `Recipe` or `Network` with a default that keeps the old behaviour then
+    leaves the configs of stored runs unchanged, instead of orphaning every record.
+    """
+    return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)
+            if f.default is MISSING or getattr(obj, f.name) != f.default}
+
+
 def _plain(value):
-    """Tuples as lists, so a config compares equal to its own JSON round trip."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+    """Dataclasses as their settings, tuples as lists: a config equals its own JSON round trip."""
+    if is_dataclass(value):
+        return _settings(value)
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
@@ -233,13 +243,15 @@ def _short(epochs: int, batch_size: int, lr: float, warmup_epochs: float, augmen
 
 # The CPU baseline: SMALL_B0 (B0's table for small images) at a quarter of its width and half its
 # depth, at 16 px: a whole number of 8 px cells, so every stride halves the map exactly, and the
-# compound models up to phi = 3 stay at or below Fashion-MNIST's native 28 px. No stochastic depth:
-# a few hundred steps are too few for it to pay.
+# compound models up to phi = 3 stay at or below Fashion-MNIST's native 28 px. No stochastic depth
+# and no dropout: a few hundred steps are too few for either to pay (without dropout the baseline
+# ends 0.8 points higher; measured, with a shorter warm-up and batches of 64, 85.9% against 85.1%).
 CPU_BASE = scale(SMALL_B0, depth=0.5, width=0.25).with_(
-    name="small-b0 (cpu study)", image_size=16, stochastic_depth=0.0, dropout=0.1, depth=1.0, width=1.0)
-# The GPU baseline: SMALL_B0 with B0's own repeats at half its width, 16 px, no stochastic depth.
+    name="small-b0 (cpu study)", image_size=16, stochastic_depth=0.0, dropout=0.0, depth=1.0, width=1.0)
+# The GPU baseline: SMALL_B0 with B0's own repeats at half its width, 16 px, no stochastic depth or
+# dropout (four epochs are a short schedule too).
 GPU_BASE = scale(SMALL_B0, width=0.5).with_(name="small-b0 (gpu study)", image_size=16, stochastic_depth=0.0,
-                                           width=1.0)
+                                           dropout=0.0, width=1.0)
 
 # Table 3 in miniature: MobileNetV2 for small images, as SMALL_B0 adapts B0 (the stem and the third
 # stage lose their stride), at 0.35 of its width (one of MobileNetV2's published widths), 16 px.
@@ -251,14 +263,15 @@ SMALL_MOBILENET_V2 = scale(MOBILENET_V2.with_(
 TABLE_7_COMPOUND = (1.4, 1.2, 1.3)      # Table 7's compound model, as printed (Eq. 3 at phi = 2, rounded)
 
 # The recipes, one per preset, the same for every variant of a study. CPU: 20,000 images seen once
-# (156 steps of 128): the baseline reaches 85-86% on the full test set, and the deepest rival (5.5
-# times the blocks) trains as well at the same learning rate once its blocks start as the identity.
-# GPU: all 60,000 images four times (468 steps of 512).
-_RECIPES = {"smoke": _short(1, 32, 4e-3, 0.2), "cpu": _short(1, 128, 8e-3, 0.3), "gpu": _short(4, 512, 8e-3, 0.5)}
+# in 312 steps of 64, a warm-up over the first 15%: the baseline reaches about 86% on the full test
+# set (measured before the study: 85.1% with steps of 128 after 30% warm-up). In a trial at half
+# this learning rate a network four times as deep, its blocks starting as the identity, ended level
+# with the baseline (84.6% both). GPU: all 60,000 images four times (468 steps of 512).
+_RECIPES = {"smoke": _short(1, 32, 4e-3, 0.2), "cpu": _short(1, 64, 8e-3, 0.15), "gpu": _short(4, 512, 8e-3, 0.5)}
 _SIZES = {"smoke": dict(data="tiny", train_images=128, test_images=64, seeds=(0,)),
           "cpu": dict(train_images=20_000), "gpu": dict()}
 _NOTES = {"smoke": "seconds on the generated data: checks the machinery only",
-          "cpu": "a shared 2-core CPU: 20,000 training images seen once, tested on all 10,000",
+          "cpu": "a shared 2-core CPU: 20,000 training images seen once (312 steps), tested on all 10,000",
           "gpu": "one GPU: all 60,000 training images, 4 epochs, tested on all 10,000"}
 
 

@@ -20,14 +20,15 @@
 #
 # The usual way to make a ConvNet stronger is to turn one knob: more layers (ResNet-18 to ResNet-200),
 # more channels (wide ResNets, MobileNet's width multiplier), or larger input images. Section 3.2 of the paper
-# turns each knob of B0 on its own and finds the same pattern every time: accuracy rises, then flattens
-# (**Observation 1**, Figure 3). In this notebook you will
+# turns each knob of B0 on its own and reports the same pattern every time: accuracy rises, then flattens
+# (the paper's **Observation 1**, Figure 3). In this notebook you will
 #
 # - draw the paper's Figure 2 from real stage tables: the baseline, and networks scaled in width, depth,
 #   resolution, and all three;
 # - cost each dimension at exactly the multipliers of Figure 3 with the library's analytic model;
 # - see what doubling the FLOPS buys in each dimension;
-# - plot the accuracy side of Figure 3 from the course's own training study, when its results are there.
+# - plot the accuracy side of Figure 3 from the course's own training study (notebook 5), and read what it
+#   shows beside what the paper shows.
 
 # %% [markdown]
 # ## On Colab: install the course
@@ -52,15 +53,15 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## Parameters
 #
-# Nothing here trains, so smoke mode changes little. `STUDIES` says which of notebook 5's studies to read
-# accuracies from, best first (the GPU study trains on all of Fashion-MNIST; the CPU study is a small
-# rehearsal whose accuracies mean little).
+# Nothing here trains, so smoke mode changes little. `SHOW` says which of notebook 5's stored studies to read
+# accuracies from, best first (the GPU study trains on all of Fashion-MNIST; the CPU study, which ships with the
+# course, on 20,000 images).
 
 # %%
 import os
 
 SMOKE = os.environ.get("EFFNET_SMOKE") == "1"
-STUDIES = ["gpu", "cpu"]          # folders under data/results/, in order of preference
+SHOW = ["gpu", "cpu"]             # stored studies (data/results/figures-<preset>.jsonl), best first
 TARGET = 2.0                      # "what does this FLOPS ratio buy in each dimension?"
 
 # %%
@@ -75,9 +76,9 @@ from effnet_lib.face import plots
 #
 # The paper's Figure 2 sketches five networks. Here they are drawn from the tables `effnet_lib.scale` makes,
 # one bar per layer (longer bar, more channels) above a square the size of the input image. The single-dimension
-# settings are those of the paper's Table 7 (each about four times B0's FLOPS), and $\phi = 2$ for the compound
-# one, which Eq. 3 promises at $1.92^2 \approx 3.7$ times B0. The table under the picture gives the real
-# ratios; the compound network overshoots its promise, and notebook 3 shows why (rounding).
+# settings are those of the paper's Table 7, and $\phi = 2$ for the compound one, which Eq. 3 promises at
+# $1.92^2 \approx 3.7$ times B0. The table under the picture gives the real ratios, and the sentence after it
+# says how far apart they are (notebook 3 shows why compound overshoots: rounding).
 
 # %%
 networks = {
@@ -95,6 +96,11 @@ plots.table(["network", "resolution", "layers", "parameters", "multiply-adds", "
             [(title, f"{spec.image_size} px", spec.num_blocks, f"{en.cost(spec).parameters:,}",
               f"{en.cost(spec).multiply_adds:,}", f"{en.cost(spec).multiply_adds / b0.multiply_adds:.2f}")
              for title, spec in networks.items()])
+
+# %%
+ratios = {title: en.cost(spec).multiply_adds / b0.multiply_adds for title, spec in networks.items() if spec is not en.B0}
+print(f"The four scaled networks cost {min(ratios.values()):.1f} to {max(ratios.values()):.1f} times B0's "
+      f"multiply-adds; the cheapest is {min(ratios, key=ratios.get)}, the dearest {max(ratios, key=ratios.get)}.")
 
 # %% [markdown]
 # ## The three knobs at Figure 3's settings
@@ -129,75 +135,92 @@ plt.show()
 # ## What does doubling the FLOPS buy?
 #
 # Turn the question around: how far can each knob go for a fixed budget? For `TARGET` times B0's multiply-adds,
-# the cell below searches each dimension (in steps of 0.01) for the largest multiplier that still fits.
+# `effnet_lib.rules.matching.largest_within` walks each dimension's rounding staircase (steps of 0.01, whole
+# pixels for resolution) to the largest multiplier that still fits. It is the one matcher the course uses
+# everywhere: the explorer's budget mode and notebook 5's matched rivals call it too.
 
 # %%
-def largest_within(dimension: str, ratio: float, step: float = 0.01) -> float:
-    """The largest multiplier of one dimension whose network costs at most `ratio` times B0."""
-    m = 1.0
-    while en.cost(en.scale(en.B0, **{dimension: m + step})).multiply_adds <= ratio * b0.multiply_adds:
-        m += step
-    return round(m, 2)
+from effnet_lib.rules import matching
 
-
-budget_rows = []
+budget_rows, layers = [], {}
 for dimension in ("width", "depth", "resolution"):
-    m = largest_within(dimension, TARGET)
-    spec = en.scale(en.B0, **{dimension: m})
-    budget_rows.append((dimension, f"{m:.2f}", f"{spec.image_size} px", spec.num_blocks,
-                        f"{en.cost(spec).multiply_adds / b0.multiply_adds:.2f}"))
+    m = matching.largest_within(en.B0, dimension, TARGET * b0.multiply_adds)
+    layers[dimension] = m.network.num_blocks
+    budget_rows.append((dimension, f"{m.multiplier:.2f}", f"{m.network.image_size} px", m.network.num_blocks,
+                        f"{m.multiply_adds / b0.multiply_adds:.2f}"))
 plots.table([f"knob (budget {TARGET:g} x B0)", "multiplier", "resolution", "layers", "x B0"], budget_rows)
 
+# %%
+fits = {row[0]: float(row[1]) for row in budget_rows}
+print(f"{TARGET:g} x the FLOPS buys {fits['width']:.2f} x the width or {fits['resolution']:.2f} x the resolution "
+      f"(sqrt({TARGET:g}) = {TARGET ** 0.5:.2f}), but {layers['depth'] / en.B0.num_blocks:.2f} x the layers "
+      f"({layers['depth']} instead of {en.B0.num_blocks}) at a depth multiplier of only {fits['depth']:.2f}.")
+
 # %% [markdown]
-# Twice the FLOPS buys about 1.4 times the width or the resolution (close to $\sqrt{2}$), but about twice the
-# *layers*. The depth multiplier itself is smaller than 2 because repeats are rounded up stage by stage: a stage
-# of one layer gets a second one as soon as $d > 1$, so depth moves in jumps.
+# The depth multiplier and the number of layers disagree because repeats are rounded up stage by stage: a stage of
+# one layer gets a second one as soon as $d > 1$, so depth moves in jumps.
 #
-# ## The accuracy side: where each knob saturates
+# ## The accuracy side, measured at small scale
 #
-# Figure 3 of the paper plots ImageNet top-1 accuracy against FLOPS for these networks: each knob gains a lot
-# at first, then little (all three flatten near 80%). Reproducing that on ImageNet is far beyond a course
-# budget, so notebook 5 runs the same experiment in small: the small-image B0 (`effnet_lib.SMALL_B0`) on
-# Fashion-MNIST, scaled in each dimension at matched FLOPS. Its results are JSON files under `data/results/`,
-# read by `effnet_lib.learn.experiments.load_results`. The next cell plots them if they exist, and says so if not.
+# Figure 3 of the paper plots ImageNet top-1 accuracy against FLOPS for these networks; the paper reads all three
+# curves as rising quickly, then flattening near 80% (its Observation 1). Reproducing that on ImageNet is far
+# beyond a course budget, so notebook 5 runs the same experiment in small: a small-image B0 on Fashion-MNIST,
+# scaled in each dimension to the costs of the compound models at $\phi = 1, 2, 3$. Its results ship with the
+# course (`data/results/figures-cpu.jsonl`; a GPU study replaces them when it has been run). The cell below plots
+# the best stored study and says which it is.
 
 # %%
-from effnet_lib.learn.experiments import RESULTS_DIR, load_results
+from effnet_lib.face import study_plots
+from effnet_lib.learn import experiments
 
-study_sweeps, results = {}, []
-for study in STUDIES:
-    if (RESULTS_DIR / study).is_dir():
-        results = load_results(RESULTS_DIR / study)
-        study_sweeps = plots.study_sweeps(results)
-        if study_sweeps:
-            break
-
-if not study_sweeps:
-    print(f"No results of single-dimension training runs yet under {RESULTS_DIR} (looked for {STUDIES}).\n"
-          "The accuracy side of Figure 3 is therefore NOT shown: run notebook 5 (or\n"
-          "`python -m effnet_lib.learn.experiments --study cpu`) to make them, then rerun this cell.")
+shown, results = experiments.best_results("figures", SHOW)
+if shown is None:
+    print("No stored study under data/results: run notebook 5's command to make one, then rerun this cell.")
 else:
-    setup = results[0]["study"]
-    print(f"Study '{setup['name']}': {setup['epochs']} epochs on {setup['train_subset'] or 'all'} training images "
-          f"of {setup['data']}; accuracies averaged over seeds, runs so far: {len(results)}.")
-    plots.dimension_accuracy(study_sweeps)
+    print(study_plots.describe_study(results))
+    study_plots.figure_3(results)
     plt.show()
 
 # %% [markdown]
-# Why should a single knob saturate? Each has its own limit. A deeper network can in principle represent more,
-# but its gradients have to pass through more layers, and past some depth the extra layers barely change the
-# answer. A wider network sees more kinds of patterns at each level, but with few layers it never builds the
-# large, abstract features that need many levels of composition. A finer image shows more detail, but only up
-# to the detail the network's few layers and channels can use. Each knob runs into a wall the *other* knobs
-# control, which is the intuition behind notebook 3.
+# What the curves show, computed from the stored results (each step's gain in accuracy points, and whether the
+# later steps gain less than the first), with the seed spread as the bar a difference must clear:
+
+# %%
+if results:
+    for line in study_plots.findings(results):
+        if line.startswith(("Baseline", "Scaling")):
+            print("-", line)
+
+# %% [markdown]
+# Compare these with the paper's reading with care. The paper's curves come from B0 trained to convergence on
+# 224-560 px photos; ours from a 200,000-parameter network trained for 312 steps on 28 px images, where
+# resolution past 28 px can only upsample and where a deeper network may simply not have finished learning.
+# Where a curve here does not flatten, or falls, the sentences above say so; the paper's claim stays the
+# paper's.
+#
+# The paper's intuition for why one knob alone should run out: a deeper network can in principle represent more,
+# but its extra layers become hard to train and change the answer less and less; a wider network sees more kinds
+# of patterns at each level but, with few layers, never composes large ones; a finer image shows more detail, but
+# only as much as the network's layers and channels can use. Each knob runs into a wall the *other* knobs
+# control, which is the idea behind notebook 3.
 #
 # ## Summary
 #
-# - Figure 2's five networks are five stage tables; at Table 7's settings each costs about four times B0.
+# - Figure 2's five networks are five stage tables; their real costs, printed above, are not equal: the paper's
+#   Table 7 settings and $\phi = 2$ land at different multiples of B0.
 # - At Figure 3's multipliers, the library's cost model shows FLOPS growing as $w^2$ (a little less on B0), $d$
-#   and $r^2$; twice the FLOPS buys about $\sqrt 2$ in width or resolution, or about twice the layers.
-# - Accuracy (Observation 1) saturates in every dimension alone; the course's own measurement of this comes
-#   from notebook 5's study, plotted above when its results exist.
+#   and $r^2$; a budget buys about its square root in width or resolution, but depth moves in whole layers.
+# - The paper reads accuracy as saturating in every dimension alone (Observation 1). The course's own
+#   measurement, at small scale, is plotted above with sentences computed from it; where it differs, both stand.
+#
+# ## Questions
+#
+# 1. Doubling the width roughly quadruples a convolution's multiply-adds. Why does B0's cost grow a little slower
+#    than $w^2$?
+# 2. Why does twice the budget buy about 1.4 times the width or resolution but about twice the layers?
+# 3. The depth multiplier that fits twice B0's cost is well below 2. What in the rounding rules explains that?
+# 4. What is the difference between the paper's Observation 1 and what the course's small study can show about it?
+# 5. A resolution-only network at 40 px is trained on 28 px images. What can it gain from its extra pixels?
 #
 # **Exercise:** `exercises/02_multiply_adds` (count the multiply-adds of a convolution, a depthwise convolution
 # and squeeze-and-excitation yourself, and check them against the library). Next: notebook 3, all three knobs

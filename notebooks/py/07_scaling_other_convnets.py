@@ -30,7 +30,7 @@
 #   explain every row where the two disagree;
 # - decide which compound multipliers the paper used where it does not say;
 # - look at a small version of the experiment: a MobileNetV2 trained on Fashion-MNIST, scaled four ways
-#   at matched FLOPS, trained on a CPU (small scale, stated as such).
+#   at matched FLOPS by the course's one experiment engine (small scale, stated as such).
 
 # %% [markdown]
 # ## On Colab: install the course
@@ -55,31 +55,25 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## Parameters
 #
-# The FLOPS part is counted, not trained, and runs in seconds. The training part reads results that
-# ship with the course; set `RETRAIN = True` to train them again on your machine for `SEED` (about half
-# an hour on two CPU cores, a minute or two on a GPU), which writes one results file per seed. `SMOKE` (set by the test suite) trains a token version
-# for a few seconds instead, to prove the code runs, and keeps the shipped results untouched.
+# The FLOPS part is counted, not trained, and runs in seconds. The training part reads the `table3` study that
+# ships with the course (`data/results/table3-cpu.jsonl`, or the GPU study's file when it exists). Set `RETRAIN`
+# to `True` to run that study on this machine: the engine trains only the runs missing from the file and never
+# overwrites one (about an hour on two busy CPU cores, a few minutes on a GPU). `SMOKE` (set by the test suite)
+# trains a token version on generated data for a few seconds instead, and leaves the shipped results untouched.
 
 # %%
 import os
 
 SMOKE = os.environ.get("EFFNET_SMOKE") == "1"
-RETRAIN = False          # True: train the small Table 3 for SEED, writing (or overwriting) its results file
-SEED = 0
-TRAIN_IMAGES, TEST_IMAGES, EPOCHS, BATCH, LR = (50, 50, 1, 50, 4e-3) if SMOKE else (2000, 1000, 6, 50, 4e-3)
+RETRAIN = False          # True: train the runs of the table3 study missing from its results file
+SHOW = ["gpu", "cpu"]    # stored studies to show, best first
 
 # %%
-import json
-from dataclasses import asdict, replace
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 
 import effnet_lib as en
-
-RESULTS = Path(en.__file__).resolve().parent.parent / "data" / "results" / "table3"
 
 # %% [markdown]
 # ## Three hand-designed networks as tables
@@ -218,7 +212,7 @@ for name in ("mobilenet-v1", "mobilenet-v2", "resnet-50"):
 # of them fails there, with the reason above attached.
 
 # %% [markdown]
-# ## The accuracy column, at CPU scale
+# ## The accuracy column, at small scale
 #
 # Table 3's accuracies took ImageNet and many GPU-days; we cannot redo them here. What we can do is the
 # same experiment in miniature: MobileNetV2 on Fashion-MNIST's 28 px grey clothes, scaled four ways.
@@ -227,159 +221,100 @@ for name in ("mobilenet-v1", "mobilenet-v2", "resnet-50"):
 # their stride (output stride 8, so a small image still ends as a map of several pixels), the width is
 # multiplied by 0.35 (one of MobileNetV2's own published widths), and the base resolution is 16 px, below
 # the images' native 28 px, so that raising resolution shows real detail, as going past 224 px does on
-# ImageNet.
+# ImageNet. It is the baseline of the `table3` study:
 
 # %%
-SMALL_V2 = en.scale(en.MOBILENET_V2.with_(
-    stem_stride=1, in_channels=1, dropout=0.1,
-    stages=tuple(replace(s, stride=1) if i == 2 else s for i, s in enumerate(en.MOBILENET_V2.stages))),
-    width=0.35).with_(name="small-mobilenet-v2", image_size=16, width=1.0)
-print(SMALL_V2)
+from effnet_lib.face import plots, study_plots
+from effnet_lib.learn import experiments, studies
+
+small_study = studies.study("table3", "cpu")
+print(small_study.base)
 
 # %% [markdown]
-# With only 16 px, one more pixel can change every feature map's size, and the paper's triple
-# $(1.4, 1.2, 1.3)$ here costs more than six times the baseline while $d = 4$, $w = 2$, $r = 2$ each cost about
-# $4\times$ (see the last line of the next cell's output).
-# To compare at **matched FLOPS**, which is the point of Table 3, the compound row keeps $d = 1.4$ and
-# $r = 1.3$ and lowers the width to $w = 1.1$:
+# The study is the same protocol as notebook 5's, through the same engine: the compound model at the paper's
+# triple $(1.4, 1.2, 1.3)$, and the depth-, width- and resolution-only models whose analytic multiply-adds are
+# nearest the compound model's *real* cost (Table 3 compares at about equal FLOPS). At 16 px one more pixel changes
+# every feature map and stages of one to four blocks round up, so the triple costs more than the $4\times$ it
+# costs on ImageNet; the rivals follow it there:
 
 # %%
-SCALINGS = {  # label: (depth, width, resolution multiplier), each about 4x the baseline's FLOPS
-    "baseline": (1.0, 1.0, 1.0),
-    "depth (d=4)": (4.0, 1.0, 1.0),
-    "width (w=2)": (1.0, 2.0, 1.0),
-    "resolution (r=2)": (1.0, 1.0, 2.0),
-    "compound (d=1.4, w=1.1, r=1.3)": (1.4, 1.1, 1.3),
-}
-base_cost = en.cost(SMALL_V2, num_classes=10).multiply_adds
-for label, (d, w, r) in {**SCALINGS, "paper's triple (1.4, 1.2, 1.3)": (1.4, 1.2, 1.3)}.items():
-    spec = en.scale(SMALL_V2, d, w, r)
-    c = en.cost(spec, num_classes=10)
-    print(f"{label:32} {spec.image_size:3} px  {c.multiply_adds / 1e6:5.1f}M multiply-adds "
-          f"({c.multiply_adds / base_cost:.1f}x)  {c.parameters:>9,} parameters")
+base_cost = en.cost(small_study.base, num_classes=10).multiply_adds
+rows = []
+for run in studies.plan(small_study):
+    if run.seed:
+        continue
+    net = run.variant.network(small_study.base)
+    c = en.cost(net, num_classes=10)
+    rows.append((run.variant.strategy, f"{run.variant.depth:.2f}", f"{run.variant.width:.2f}",
+                 f"{run.variant.resolution:.2f} ({net.image_size} px{', upsampled' if net.image_size > 28 else ''})",
+                 net.num_blocks, f"{c.multiply_adds / 1e6:.1f} ({c.multiply_adds / base_cost:.1f}x)", f"{c.parameters:,}"))
+plots.table(["scaling", "d", "w", "r", "blocks", "multiply-adds, millions (x baseline)", "parameters"], rows)
 
 # %% [markdown]
-# The training cell uses the course's one training loop, `effnet_lib.learn.train.train`, with its short
-# recipe (AdamW, one-cycle schedule, label smoothing) on a class-balanced subset. It runs when
-# `RETRAIN` is on, or in smoke mode as a few-second token run (one step of the baseline) whose number means
-# nothing.
+# Every model is trained by `effnet_lib.learn.experiments` with the study's one recipe (the short recipe: AdamW,
+# warm-up then cosine, residual blocks that start as the identity), once per seed. In smoke mode the cell trains the
+# study's smoke preset on generated data into a temporary file: the plumbing check, numbers without meaning.
 
 # %%
-import datetime
-import platform
-
-from effnet_lib.learn.datasets import load_dataset
-from effnet_lib.learn.latency import machine_description
-from effnet_lib.learn.train import recipe, train
-
-DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def train_small_table3() -> dict:
-    data = load_dataset("fashion-mnist", train=TRAIN_IMAGES, test=TEST_IMAGES, seed=SEED)
-    rows = []
-    scalings = {"baseline": SCALINGS["baseline"]} if SMOKE else SCALINGS
-    for label, (d, w, r) in scalings.items():
-        spec = en.scale(SMALL_V2, depth=d, width=w, resolution=r)
-        torch.manual_seed(SEED)
-        model = en.efficientnet(spec, num_classes=10)
-        history = train(model, data, recipe("short", epochs=EPOCHS, batch_size=BATCH, lr=LR),
-                        seed=SEED, device=DEVICE, progress=not SMOKE)
-        c = en.cost(spec, num_classes=10)
-        rows.append(dict(scaling=label, depth=d, width=w, resolution_multiplier=r, resolution=spec.image_size,
-                         multiply_adds=c.multiply_adds, parameters=c.parameters,
-                         test_accuracy=history.final_accuracy, history=history.to_dict()))
-    return dict(network=SMALL_V2.name, dataset=data.name, train_images=TRAIN_IMAGES, test_images=TEST_IMAGES,
-                epochs=EPOCHS, batch_size=BATCH, lr=LR, seed=SEED, base=asdict(SMALL_V2),
-                scale=DEVICE.upper() + " (small subset, few epochs): not the paper's ImageNet scale",
-                hardware=machine_description(DEVICE), threads=torch.get_num_threads(), torch=torch.__version__,
-                python=platform.python_version(), date=datetime.date.today().isoformat(), rows=rows)
-
-
 if SMOKE:
-    token = train_small_table3()
-    print("smoke run (meaningless numbers):", [round(r["test_accuracy"], 2) for r in token["rows"]])
-elif RETRAIN:
-    target = RESULTS / f"small_mobilenet_v2_{DEVICE}_seed{SEED}.json"
-    if target.exists():  # never replace a result someone made: keep both
-        target = target.with_name(f"{target.stem}-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
-        print(f"a result for seed {SEED} exists; this run goes to {target.name}")
-    target.write_text(json.dumps(train_small_table3(), indent=1))
+    import tempfile
+    from pathlib import Path
 
-# One file per seed; GPU results, where someone made them, replace the CPU ones.
-files = sorted(RESULTS.glob("small_mobilenet_v2_gpu_seed*.json")) or sorted(RESULTS.glob("small_mobilenet_v2_cpu_seed*.json"))
-runs = [json.loads(f.read_text()) for f in files]
-print("results:", [f.name for f in files] or "none shipped yet: set RETRAIN = True")
+    token = studies.study("table3", "smoke")
+    token_results = experiments.run_study(token, Path(tempfile.mkdtemp()) / f"{token.label}.jsonl",
+                                          options=experiments.RunOptions(progress=False))
+    print("smoke run (meaningless numbers):", [round(r["final_accuracy"], 2) for r in token_results])
+elif RETRAIN:
+    experiments.run_study(studies.study("table3", "gpu" if torch.cuda.is_available() else "cpu"))
+
+shown, results = experiments.best_results("table3", SHOW)
+print(study_plots.describe_study(results) if results else
+      "no stored table3 results yet: set RETRAIN = True, or run `python -m effnet_lib.learn.experiments run table3`")
 
 # %% [markdown]
-# The shipped results, with the machine that made them. Read them as what they are: 2,000 training
-# images, a few epochs, one run per seed, on a CPU. The spread column is the range over seeds: a difference
-# smaller than it says nothing.
+# The stored results, with the machine that made them. Read them as what they are: a small network, a few hundred
+# optimiser steps, two seeds. The range column is the spread over seeds: a difference smaller than the study's
+# largest spread is noise.
 
 # %%
-if runs:
-    first = runs[0]
-    print(f"{first['network']} on {first['dataset']}: {first['train_images']} training / {first['test_images']} "
-          f"test images, {first['epochs']} epochs, seeds {[run['seed'] for run in runs]}\n{first['scale']}\n"
-          f"hardware: {first['hardware']}, {first['threads']} thread(s), torch {first['torch']}")
-    small = []
-    for i, row in enumerate(first["rows"]):
-        accuracies = [run["rows"][i]["test_accuracy"] for run in runs]
-        curves = [[e["test_accuracy"] for e in run["rows"][i]["history"]["epochs"]] for run in runs]
-        small.append({**row, "accuracies": accuracies, "mean": sum(accuracies) / len(accuracies),
-                      "spread": max(accuracies) - min(accuracies),
-                      "curve": [sum(epoch) / len(epoch) for epoch in zip(*curves)]})
-    lines = ["| scaling | px | multiply-adds | parameters | test accuracy (mean) | spread | per seed |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
-    for r in small:
-        lines.append(f"| {r['scaling']} | {r['resolution']} | {r['multiply_adds'] / 1e6:.1f}M | {r['parameters']:,} "
-                     f"| {r['mean']:.1%} | {100 * r['spread']:.1f} points | "
-                     f"{', '.join(f'{a:.1%}' for a in r['accuracies'])} |")
-    display(Markdown("\n".join(lines)))
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
-    for r in small:
-        low, high = min(r["accuracies"]), max(r["accuracies"])
-        left.errorbar(r["multiply_adds"] / 1e6, 100 * r["mean"], fmt="o", capsize=4,
-                      yerr=[[100 * (r["mean"] - low)], [100 * (high - r["mean"])]])
-        left.annotate(r["scaling"].split(" ")[0], (r["multiply_adds"] / 1e6, 100 * r["mean"]),
-                      textcoords="offset points", xytext=(6, 4))
-        right.plot(range(1, len(r["curve"]) + 1), [100 * a for a in r["curve"]], marker="o", label=r["scaling"])
-    left.set(xlabel="multiply-adds (millions)", ylabel="test accuracy (%), mean and range over seeds",
-             title="Table 3 in miniature: small MobileNetV2, Fashion-MNIST")
-    right.set(xlabel="epoch", ylabel="test accuracy (%), mean over seeds", title="the same runs, epoch by epoch")
-    right.legend(fontsize=8)
-    fig.suptitle(f"{first['scale']}; {first['hardware']}", fontsize=9)
-    fig.tight_layout()
+if results:
+    summary = study_plots.summarize(results)
+    display(plots.table(["scaling", "group", "d", "w", "r", "multiply-adds, millions (x)", "parameters",
+                         "test accuracy % mean [lowest, highest seed]", "seeds"], study_plots.table_rows(results)))
+    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    for row in summary:
+        ax.errorbar(row["multiply_adds"] / 1e6, 100 * row["accuracy"], fmt="o", capsize=4,
+                    yerr=[[100 * (row["accuracy"] - row["low"])], [100 * (row["high"] - row["accuracy"])]])
+        ax.annotate(row["strategy"], (row["multiply_adds"] / 1e6, 100 * row["accuracy"]),
+                    textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.set(xlabel="multiply-adds per image (millions)", ylabel="test accuracy (%)",
+           title="Table 3 in miniature: small MobileNetV2 on Fashion-MNIST (bars: seed range)")
+    ax.grid(True, alpha=0.3)
+    fig.suptitle(study_plots.describe_study(results), fontsize=8)
     plt.show()
 
 # %% [markdown]
-# Ranked by mean test accuracy, with each row's distance from the baseline:
+# What the small table shows, computed from the stored results (not written in advance):
 
 # %%
-if runs:
-    baseline = next(r for r in small if r["scaling"] == "baseline")["mean"]
-    for r in sorted(small, key=lambda r: -r["mean"]):
-        print(f"{r['scaling']:32} {r['mean']:6.1%}  ({100 * (r['mean'] - baseline):+.1f} points, "
-              f"spread {100 * r['spread']:.1f})")
+if results:
+    for line in study_plots.findings(results):
+        print("-", line)
 
 # %% [markdown]
-# **Reading the small table.** At this scale the paper's ordering does not come back. Raising the
-# resolution helps most and widening helps too, but both rows that add depth, $d = 4$ and the
-# compound row, end *below* the baseline, in every seed. Three differences from ImageNet explain it:
-#
-# - **Short training.** A few hundred optimiser steps, where the paper trained for 350 epochs. A deeper
-#   network needs more steps to converge, and MobileNetV2 has no stochastic depth to ease it; the
-#   paper itself notes that very deep networks are harder to train. The compound row's $d = 1.4$ is
-#   1.65 times the blocks after rounding up, so it pays part of the same price.
-# - **Cheap detail.** Fashion-MNIST's images are 28 px, so going from 16 to 32 px gives back detail
-#   the 16 px baseline threw away, which makes resolution unusually valuable here.
-# - **Tiny absolute cost.** At a few million multiply-adds, fixed parts (stem, head, classifier) are a
-#   large share of the cost, and one pixel more changes every feature map.
-#
-# So this is not evidence against Table 3, whose claim is about networks trained to convergence on
-# ImageNet; it is a demonstration that the comparison depends on the training budget. Notebook 5's
-# study, trained longer on a GPU, is the fairer small-scale test.
+# **Reading it beside the paper.** On ImageNet the paper reports compound scaling ahead of every single
+# dimension for all three networks; its MobileNetV2 rows, as printed:
+
+# %%
+for row in paper.TABLE_3:
+    if row.network == "mobilenet-v2":
+        print(f"  {row.scaling:<18} {row.flops_billions:g}B FLOPS  top-1 {row.top1:g}%")
+
+# %% [markdown]
+# The sentences above are this study's answer at its own scale. Where they differ, three
+# differences from ImageNet are the first suspects: a few hundred optimiser steps where the paper trained for
+# 350 epochs; 28 px images, so resolution past 28 px only upsamples; and a cost of a few million multiply-adds,
+# where the fixed stem, head and classifier are a large share.
 
 # %% [markdown]
 # ## Summary
@@ -391,12 +326,20 @@ if runs:
 #   MobileNets), which ResNet layers a "deeper" or "wider" ResNet repeats or widens, and how $r$ becomes pixels.
 # - The paper prints compound multipliers for MobileNetV1 only; $(1.4, 1.2, 1.3)$ is Eq. 3 at $\phi = 2$ with
 #   B0's coefficients, and the course assumes it for the other two.
-# - At small scale the comparison only means something at matched FLOPS. On a CPU budget (a few hundred
-#   steps) resolution and width win and the deeper rows lose: a demonstration of the method and of how much
-#   the training budget matters, not a reproduction of the paper's accuracies.
+# - At small scale the comparison only means something at matched FLOPS, and through the same engine, recipe and
+#   seeds for every row; what it shows is computed above from the stored study, with its seed spread.
+#
+# ## Questions
+#
+# 1. Why can the same `scale` function scale MobileNetV1, MobileNetV2 and ResNet-50?
+# 2. Why does the compound MobileNetV2 row cost more than the paper prints, and which rounding rule is responsible?
+# 3. The paper prints compound multipliers for MobileNetV1 only. Why is $(1.4, 1.2, 1.3)$ the natural assumption
+#    for the other two?
+# 4. Why are the small study's rivals matched to the compound model's real cost rather than set to $d = 4$, $w = 2$,
+#    $r = 2$?
+# 5. Two rows of the small table differ by less than the seed spread. What may you say about them?
 #
 # **Exercises:** `exercises/02_multiply_adds` (count the multiply-adds of a stage yourself) and
 # `exercises/03_compound_scaling` (the rule and a FLOPS budget) practise exactly what this notebook applies.
 # To go further: find the compound $(d, w, r)$ that best matches MobileNetV2's printed 1.3B, and ask whether a
-# different one would be as defensible; or add seeds to the small table (`RETRAIN = True` with a new `SEED`
-# writes one more file) and see which differences survive. Next: notebook 8 asks whether fewer FLOPS also means less time.
+# different one would be as defensible; or add a seed to the `table3` study and see which differences survive. Next: notebook 8 asks whether fewer FLOPS also means less time.
