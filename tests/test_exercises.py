@@ -138,7 +138,8 @@ DELEGATING = {
                         "    return latency.measure(model, image_size=image.shape[-1], runs=runs, warmup=warmup).times\n",
         "summary": "from effnet_lib.learn.latency import Latency\n\n\n"
                    "def summary(times):\n"
-                   "    measured = Latency('answer', 1, 1, 'cpu', 1, 0, list(times))\n"
+                   "    measured = Latency(name='answer', image_size=1, batch_size=1, device='cpu', threads=1,\n"
+                   "                       warmup=0, times=list(times))\n"
                    "    return measured.mean, measured.std\n\n\n"
                    "def speedup(slow_times, fast_times):\n"
                    "    return summary(slow_times)[0] / summary(fast_times)[0]\n",

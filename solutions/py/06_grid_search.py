@@ -228,15 +228,18 @@ for label, found in rows:
 # ImageNet, while the search here ranks candidates with an invented stand-in, so its winner reflects the
 # stand-in's made-up shape, not what ImageNet rewards; only the paper's result is a finding, and only as
 # good as one training run per candidate. (2) The budgets differ: the paper's constraint holds on paper,
-# `alpha * beta^2 * gamma^2 ~ 2`, but the real, rounded networks cost 2.3 to 3.3 times B0 (printed above), and
-# by different amounts: rounding repeats up gives every short stage a whole extra layer as soon as
-# `alpha > 1`, and channels and pixels are rounded too. An unconstrained search favours the dearest
-# candidates, while a search capped at the real cost of the paper's choice shifts the balance between
-# depth, width and resolution. (3) Rounding maps several candidates onto the same network, so ties must
-# be broken by a rule, and the grid's step decides which points exist at all.
+# `alpha * beta^2 * gamma^2 ~ 2`, but the real, rounded networks cost 2.3 to 3.3 times B0 (printed above),
+# each a different amount: rounding repeats up gives every short stage a whole extra layer as soon as
+# `alpha > 1`, and channels and pixels are rounded too. Searching the whole grid therefore compares networks
+# of unequal real cost, and an accuracy that grows with size picks a dearer one than the paper's (printed
+# above). Only when the real cost is capped, here at the paper's own choice, do the candidates compete on
+# equal terms; whatever this stand-in then returns, agreement or not with the paper is no evidence, since
+# the stand-in is invented. (3) Rounding maps several candidates onto the same network, so ties must be
+# broken by a rule, and the grid's step and tolerance decide which points exist at all.
 #
 # **Rubric (3 points).** 1 point: the stand-in is invented, not trained accuracy, so the search here says
 # nothing about ImageNet; the paper's choice is the measured one. 1 point: the paper's constraint is
 # nominal while the real cost is 2.3-3.3x and differs between candidates (with the reason: rounding,
-# especially repeats rounded up), so real-cost budgets change which candidates compete. 1 point: a third
-# valid reason: ties from rounding, the grid's step and tolerance, or noise in single training runs.
+# especially repeats rounded up), so an uncapped search compares unequal costs and a real-cost cap changes
+# which candidates compete. 1 point: a third valid reason: ties from rounding, the grid's step and
+# tolerance, or noise in single training runs.
