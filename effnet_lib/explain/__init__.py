@@ -1,6 +1,9 @@
-"""The explain layer: class activation maps through the `grad-cam` package, and measures of
-where a map's mass falls.
+"""The explain layer: where a trained network looks.
+
+    maps    class activation maps through the `grad-cam` package, with the input checked first
+    focus   how much of a map falls on the object (the paper's "more relevant regions", counted)
+    cam     the stored small scaled models of Figure 7 (interim: moves to learn's experiment engine)
 
 Imports the model layer (and the rules it needs); never learn or face, so explaining a model
-does not depend on how it was trained.
+does not depend on how it was trained. The figures are in `face.cam_figures`.
 """
