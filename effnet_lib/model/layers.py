@@ -74,17 +74,23 @@ class SqueezeExcite(nn.Module):
         return x * torch.sigmoid(gate)
 
 
-def stochastic_depth(x: torch.Tensor, drop_rate: float, training: bool) -> torch.Tensor:
+def stochastic_depth(x: torch.Tensor, drop_rate: float, training: bool,
+                     residual: torch.Tensor | None = None) -> torch.Tensor:
     """Drop the whole residual branch for some samples, rescaling the rest (Huang et al. 2016).
 
     Per sample, as the reference's "drop connect": survivors are divided by the survival
     probability so that the expected output is unchanged and evaluation needs no correction.
+    With ``residual``, returns ``residual + stochastic_depth(x, ...)`` in one pass over memory
+    (``torch.addcmul`` folds the mask, the rescaling and the addition into one kernel), which is
+    how a block uses it.
     """
     if not training or drop_rate == 0.0:
-        return x
+        return x if residual is None else residual + x
     survival = 1.0 - drop_rate
-    keep = torch.empty((x.shape[0],) + (1,) * (x.dim() - 1), dtype=x.dtype, device=x.device)
-    return x * keep.bernoulli_(survival).div_(survival)
+    keep = torch.empty((x.shape[0],) + (1,) * (x.dim() - 1), dtype=x.dtype, device=x.device).bernoulli_(survival)
+    if residual is None:
+        return x * keep.div_(survival)
+    return torch.addcmul(residual, x, keep, value=1.0 / survival)
 
 
 class MBConv(nn.Module):
@@ -108,7 +114,7 @@ class MBConv(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.project(self.squeeze_excite(self.depthwise(self.expand(x))))
         if self.residual:
-            out = x + stochastic_depth(out, self.drop_rate, self.training)
+            out = stochastic_depth(out, self.drop_rate, self.training, residual=x)
         return out
 
 
@@ -136,7 +142,8 @@ class Bottleneck(nn.Module):
         self.activation = ACTIVATIONS[spec.activation](inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.activation(self.shortcut(x) + stochastic_depth(self.body(x), self.drop_rate, self.training))
+        return self.activation(stochastic_depth(self.body(x), self.drop_rate, self.training,
+                                                 residual=self.shortcut(x)))
 
 
 # The module of each block kind in `rules.blocks.KINDS`; a kind without one stops the import here,
