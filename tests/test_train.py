@@ -1,6 +1,8 @@
 """The training loop: the paper's recipe as data, learning, checkpoints, resume and DDP."""
 
+import collections
 import json
+import math
 import os
 import subprocess
 import sys
@@ -11,8 +13,9 @@ import torch
 
 import effnet_lib as en
 from effnet_lib.learn.datasets import tiny_dataset
+from effnet_lib.learn import train as train_module
 from effnet_lib.learn.train import (CheckpointError, History, learning_rate, load_checkpoint, main, recipe,
-                              train)
+                                    train)
 
 # A network small enough to train on 16 px tiny images in about a second an epoch.
 TINY = en.scale(en.SMALL_B0, width=0.25, depth=0.25).with_(name="tiny-b0", image_size=16)
@@ -82,9 +85,23 @@ def test_training_learns_the_tiny_data_set(tiny):
     json.dumps(history.to_dict())                # plain data, ready for JSON
 
 
-def test_paper_recipe_also_runs(tiny):
-    history = train(tiny_model(), tiny, recipe("paper", epochs=1, batch_size=32), progress=False)
-    assert history.recipe["optimizer"] == "rmsprop" and 0 <= history.final_accuracy <= 1
+def test_paper_recipe_trains_with_section_5_2_settings(tiny, tmp_path):
+    model = tiny_model()
+    before = _weights(model)
+    history = train(model, tiny, recipe("paper", epochs=1, batch_size=32), checkpoint=tmp_path / "paper.pt",
+                    progress=False)
+    saved = load_checkpoint(tmp_path / "paper.pt")["optimizer"]
+    decay, no_decay = saved["param_groups"]
+    assert (decay["alpha"], decay["eps"], decay["momentum"]) == (0.9, 1e-3, 0.9)   # RMSProp as the paper's
+    assert (decay["weight_decay"], no_decay["weight_decay"]) == (1e-5, 0.0)
+    assert all("square_avg" in state for state in saved["state"].values())        # RMSProp really stepped
+    assert all(m.momentum == 0.01 for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    steps = len(tiny.train_labels) // 32
+    assert history.epochs[0]["lr"] == pytest.approx(learning_rate(recipe("paper", epochs=1, batch_size=32),
+                                                                  steps - 1, steps))
+    changed = [name for name, value in model.state_dict().items()
+               if value.is_floating_point() and not torch.equal(value, before[name])]
+    assert len(changed) > len(before) // 2 and math.isfinite(history.epochs[0]["train_loss"])
 
 
 def test_first_batch_seeds_fresh_batchnorm_but_keeps_pretrained_statistics(tiny):
@@ -188,6 +205,89 @@ def test_command_line_refuses_to_overwrite_a_checkpoint(tmp_path):
         main(["--data", "tiny", "--width", "0.25", "--depth", "0.25", "--epochs", "1", "--batch-size", "32",
               "--checkpoint", str(checkpoint), "--no-progress"])
     assert checkpoint.read_bytes() == b"keep me"
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--checkpoint", "{file}/run.pt"], "is a file, not a folder"),
+    (["--history", "{folder}"], "is a folder"),
+    (["--history", "{file}"], "already exists"),
+    (["--batch-size", "0"], "batch_size must be a whole number of at least 1, got 0"),
+    (["--train-subset", "-5"], "train_subset must be a whole number of at least 1"),
+    (["--epochs", "0"], "epochs must be a whole number of at least 1"),
+    (["--lr", "-1"], "lr must be positive"),
+    (["--label-smoothing", "1.5"], "label_smoothing must be at least 0 and below 1"),
+    (["--model", "b9"], "unknown network 'b9'"),
+    (["--width", "0"], "width"),
+    (["--resume"], "resume needs a checkpoint"),
+    (["--compile-mode", "fastest"], "compile_mode must be one of"),
+    (["--data", "mnist"], "data must be one of"),
+])
+def test_command_line_refuses_each_bad_value_with_its_own_message_before_any_work(
+        option, message, tmp_path, monkeypatch, capsys):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the data was loaded before the options were checked")
+
+    monkeypatch.setattr(train_module, "load_dataset", no_work)
+    (tmp_path / "file").write_text("a user's file")
+    argv = ["--data", "tiny", "--no-progress"] + [a.format(file=tmp_path / "file", folder=tmp_path) for a in option]
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert message in capsys.readouterr().err
+    assert (tmp_path / "file").read_text() == "a user's file"
+
+
+def test_a_checkpoint_that_cannot_be_written_is_refused_before_training(tiny, tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        train(tiny_model(), tiny, quick(epochs=1), checkpoint=tmp_path / "file" / "run.pt", progress=False,
+              on_epoch_end=lambda record: pytest.fail("trained before checking the checkpoint path"))
+
+
+def test_the_progress_bar_carries_the_label_it_is_given(tiny, capsys):
+    train(tiny_model(), tiny, quick(epochs=1), label="scratch lite0")
+    assert "scratch lite0" in capsys.readouterr().err
+
+
+def _scalar_reads(run) -> int:
+    """How often `run` reads a tensor's value back to Python (on a GPU, each is a wait for the GPU)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Reads(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func.overloadpacket.__name__ == "_local_scalar_dense":
+                self.count += 1
+            return func(*args, **(kwargs or {}))
+
+    with Reads() as reads:
+        run()
+    return reads.count
+
+
+def test_no_training_step_reads_a_value_back(tiny):
+    # Twice the steps, the same reads: the reads belong to the epoch (its tally) and to the first
+    # step (seeding BatchNorm), none to a step.
+    few = _scalar_reads(lambda: train(tiny_model(), tiny.subset(train=64), quick(epochs=1), progress=False))
+    more = _scalar_reads(lambda: train(tiny_model(), tiny, quick(epochs=1), progress=False))
+    assert len(tiny.train_labels) // 32 == 2 * (64 // 32) and few == more
+
+
+def test_a_compiled_run_traces_the_step_once_per_mode_and_never_recompiles(tiny, monkeypatch):
+    graphs = collections.Counter()
+
+    def counting_backend(graph, example_inputs):   # records what would be compiled, runs it eagerly
+        graphs["traced"] += 1
+        return graph.forward
+
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda fn, mode=None, dynamic=None:
+                        real_compile(fn, backend=counting_backend, dynamic=dynamic))
+    torch._dynamo.reset()
+    history = train(tiny_model(), tiny, quick(epochs=2), compile=True, progress=False)
+    torch._dynamo.reset()
+    assert graphs["traced"] == 2        # the training step and the evaluation step, each once for the run
+    assert history.final_accuracy > 0.25
 
 
 WORKER = """

@@ -1,6 +1,6 @@
 """One training loop for notebooks, the command line and ``torchrun``.
 
-    history = train(efficientnet("small-b0", 10), load_dataset("fashion-mnist"), recipe("short"))
+    history = train(efficientnet("small-b0", 10), load_dataset("fashion-mnist"), recipe("short"), label="baseline")
 
 What it does, and why:
 
@@ -9,10 +9,14 @@ What it does, and why:
   0.256 per 4096 images decayed by 0.97 every 2.4 epochs). It was tuned for 350 epochs of
   ImageNet; on a few epochs of small images ``"short"`` (AdamW, a one-cycle schedule, label
   smoothing, crop-and-flip) gets much further. Both are plain data (:class:`Recipe`).
-* **Fast where there is a GPU.** bf16 autocast and channels-last memory on CUDA; the data set
-  lives on the GPU and is augmented there (:class:`effnet_lib.learn.datasets.Batches`); losses and
-  accuracies are summed on the device and read back once per epoch, not once per step.
-  Float32 on the CPU, where bf16 is slower and less exact.
+* **Fast where there is a GPU.** A small model at 16-32 px spends a GPU step mostly launching
+  kernels, so the loop launches few and never waits: bf16 autocast and channels-last memory on
+  CUDA; the data set lives on the GPU and is augmented there many batches at a time
+  (:class:`effnet_lib.learn.batches.Batches`); the loss and the counts of correct answers are one
+  function with the network (compiled with it when ``compile`` is set; ``"reduce-overhead"``
+  replays each step as CUDA graphs) and are summed on the device, read back once per epoch; one
+  fused AdamW (or SGD) kernel updates every weight. The progress bar's loss travels to the host
+  without stopping the GPU. Float32 on the CPU, where bf16 is slower and less exact.
 * **Checkpoints that survive.** Written every epoch to a temporary file, then renamed over the
   old one, so a crash never leaves half a file. Each epoch reseeds every random draw from
   (seed, epoch), so a resumed run ends with exactly the weights of an uninterrupted one (on the
@@ -43,8 +47,8 @@ import torch.nn.functional as F
 from .batches import Batches, _mix
 from .datasets import ImageData, load_dataset
 
-__all__ = ["Recipe", "RECIPES", "recipe", "learning_rate", "History", "CheckpointError",
-           "train", "evaluate", "load_checkpoint", "main"]
+__all__ = ["Recipe", "RECIPES", "recipe", "learning_rate", "History", "CheckpointError", "COMPILE_MODES",
+           "TrainingRun", "train", "evaluate", "load_checkpoint", "check_output_file", "main"]
 
 CHECKPOINT_FORMAT = "effnet_lib.train/2"   # 2: the input size is stored as "image_size"
 
@@ -59,7 +63,7 @@ class Recipe:
     optimizer: str                 # "rmsprop" (the paper), "adamw" or "sgd" (Nesterov)
     lr: float                      # peak learning rate at `batch_size`
     batch_size: int                # images per optimiser step, over all processes
-    epochs: int
+    epochs: int                    # passes over the training images
     weight_decay: float            # on convolution and linear weights; BatchNorm and biases are exempt
     schedule: str                  # "step": x decay_rate every decay_epochs; "one-cycle": warm up, cosine down
     warmup_epochs: float = 0.0     # linear warm-up from lr / 25 (both schedules)
@@ -77,9 +81,23 @@ class Recipe:
             raise ValueError(f"optimizer must be 'rmsprop', 'adamw' or 'sgd', got {self.optimizer!r}.")
         if self.schedule not in ("step", "one-cycle"):
             raise ValueError(f"schedule must be 'step' or 'one-cycle', got {self.schedule!r}.")
-        for name in ("lr", "batch_size", "epochs"):
+        for name in ("batch_size", "epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
+        for name in ("lr", "eps", "decay_epochs"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}.")
+        for name in ("weight_decay", "warmup_epochs"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be zero or more, got {getattr(self, name)!r}.")
+        for name in ("momentum", "rmsprop_decay", "label_smoothing"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 0 and below 1, got {getattr(self, name)!r}.")
+        if not 0 < self.decay_rate <= 1:
+            raise ValueError(f"decay_rate must be above 0 and at most 1, got {self.decay_rate!r}.")
+        if self.bn_momentum is not None and not 0 <= self.bn_momentum <= 1:
+            raise ValueError(f"bn_momentum must be None or between 0 and 1, got {self.bn_momentum!r}.")
 
 
 def paper_recipe(epochs: int = 30, batch_size: int = 256) -> Recipe:
@@ -124,6 +142,9 @@ def recipe(name: str = "short", **changes) -> Recipe:
     if name not in RECIPES:
         raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}.")
     sized = {k: changes.pop(k) for k in ("epochs", "batch_size") if k in changes}
+    for k, v in sized.items():   # before the recipe's rule divides by them
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{k} must be a whole number of at least 1, got {v!r}.")
     base = RECIPES[name](**sized)
     unknown = set(changes) - {f.name for f in fields(Recipe)}
     if unknown:
@@ -152,11 +173,17 @@ def _optimizer(r: Recipe, model: nn.Module) -> torch.optim.Optimizer:
     decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
     no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
     groups = [{"params": decay, "weight_decay": r.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    # One fused kernel updates every parameter (AdamW, SGD) instead of a few kernels per parameter
+    # tensor: on a GPU a small model's step is otherwise mostly launches. RMSprop has no fused
+    # form, so it updates the tensors in multi-tensor batches. (Fused on the CPU and CUDA only,
+    # the devices where PyTorch has the kernels everywhere.)
+    has_kernels = all(p.device.type in ("cpu", "cuda") for p in decay + no_decay) or None
     if r.optimizer == "rmsprop":
-        return torch.optim.RMSprop(groups, lr=r.lr, alpha=r.rmsprop_decay, eps=r.eps, momentum=r.momentum)
+        return torch.optim.RMSprop(groups, lr=r.lr, alpha=r.rmsprop_decay, eps=r.eps, momentum=r.momentum,
+                                   foreach=has_kernels)
     if r.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=r.lr, betas=(r.momentum, 0.999))
-    return torch.optim.SGD(groups, lr=r.lr, momentum=r.momentum, nesterov=True)
+        return torch.optim.AdamW(groups, lr=r.lr, betas=(r.momentum, 0.999), fused=has_kernels)
+    return torch.optim.SGD(groups, lr=r.lr, momentum=r.momentum, nesterov=True, fused=has_kernels)
 
 
 # --------------------------------------------------------------------------- results
@@ -273,27 +300,55 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 # --------------------------------------------------------------------------- the loop
 
+#: torch.compile's modes that ``train(compile=...)`` accepts. "reduce-overhead" replays each step
+#: as one CUDA graph (what a small model at 24 px needs: its step is mostly kernel launches).
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune-no-cudagraphs")
+
+
+def _compile_mode(compile: bool | str) -> str | None:
+    if compile is False or compile is None:
+        return None
+    if compile is True:
+        return "default"
+    if compile not in COMPILE_MODES:
+        raise ValueError(f"compile must be True, False or one of {', '.join(COMPILE_MODES)}; got {compile!r}.")
+    return compile
+
+
+def _loss_and_tally(net: nn.Module, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
+                    label_smoothing: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The mean loss over a batch's real images, and its tally (loss sum, correct, images).
+
+    One function from images to tally, so that ``torch.compile`` fuses the loss and the counting
+    into the network's own kernels, and the tally is summed on the device: no step waits for the
+    GPU.
+    """
+    with _autocast(x.device):
+        logits = net(x)
+    losses = F.cross_entropy(logits.float(), y, reduction="none", label_smoothing=label_smoothing) * mask
+    correct = (logits.argmax(1) == y) & mask
+    real = mask.sum()
+    loss = losses.sum() / real
+    return loss, torch.stack([losses.sum().detach(), correct.sum().to(loss.dtype), real.to(loss.dtype)])
+
+
 def evaluate(model: nn.Module, data: ImageData, image_size: int, batch_size: int = 1024,
              device: str | torch.device | None = None) -> dict:
     """Test loss and accuracy of ``model`` on ``data``'s test split at ``image_size`` px."""
     device = torch.device(device or next(model.parameters()).device)
     rank, world, _ = _distributed() if dist.is_initialized() else (0, 1, 0)
     batches = Batches(data.test_images.to(device), data.test_labels.to(device), batch_size, image_size,
-                      data.mean, data.std, train=False, rank=rank, world_size=world)
-    return _evaluate(model, batches, device, label_smoothing=0.0)
+                      data.mean, data.std, train=False, rank=rank, world_size=world,
+                      channels_last=device.type == "cuda")
+    return _evaluate(_loss_and_tally, model, batches, device, label_smoothing=0.0)
 
 
-def _evaluate(net: nn.Module, batches: Batches, device: torch.device, label_smoothing: float) -> dict:
+def _evaluate(step: Callable, net: nn.Module, batches: Batches, device: torch.device, label_smoothing: float) -> dict:
     net.eval()
     totals = torch.zeros(3, device=device, dtype=torch.float64)  # loss sum, correct, count
-    with torch.inference_mode(), _autocast(device):
+    with torch.inference_mode():
         for x, y, mask in batches:
-            if device.type == "cuda":
-                x = x.contiguous(memory_format=torch.channels_last)
-            logits = net(x).float()
-            loss = F.cross_entropy(logits, y, reduction="none", label_smoothing=label_smoothing)
-            totals += torch.stack([(loss * mask).sum(), ((logits.argmax(1) == y) & mask).sum(),
-                                   mask.sum()]).double()
+            totals += step(net, x, y, mask, label_smoothing)[1]
     if dist.is_initialized():
         dist.all_reduce(totals)
     loss_sum, correct, count = totals.tolist()
@@ -305,24 +360,72 @@ def _autocast(device: torch.device):
     return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
 
 
-def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
+class _LatestLoss:
+    """The training loss for the progress bar, read back without making the CPU wait for the GPU.
+
+    Every ``every`` steps a copy of the loss sets off for the host; the bar shows the latest copy
+    that has arrived. ``loss.item()`` instead would stall the CPU until the GPU caught up, and the
+    GPU would then idle while the CPU queued the next step.
+    """
+
+    def __init__(self, device: torch.device, every: int = 25):
+        self.every, self.cuda = every, device.type == "cuda"
+        self.host = torch.zeros((), pin_memory=self.cuda)
+        self.arrived = torch.cuda.Event() if self.cuda else None
+        self.pending, self.value = False, None
+
+    def offer(self, step: int, loss: torch.Tensor) -> float | None:
+        if self.pending and self.arrived.query():
+            self.value, self.pending = self.host.item(), False
+        if step % self.every == 0 and not self.pending:
+            if self.cuda:
+                self.host.copy_(loss.detach(), non_blocking=True)
+                self.arrived.record()
+                self.pending = True
+            else:
+                self.value = loss.item()   # the CPU computed it already: nothing to wait for
+        return self.value
+
+
+def check_output_file(path: str | os.PathLike, what: str, example: str = "run.pt") -> Path:
+    """``path`` as a Path, once it is certain a file can be written there; else a clear error.
+
+    Checked before any work starts, so that a run never trains for an epoch and then fails to
+    save: the path must not be a folder, and its nearest existing parent must be a writable folder.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a folder; give a file path inside it, e.g. {path / example}.")
+    parent = next(p for p in path.parents if p.exists())
+    if not parent.is_dir():
+        raise ValueError(f"{what} {path} cannot be created: {parent} is a file, not a folder.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{what} {path} cannot be created: the folder {parent} is not writable.")
+    return path
+
+
+def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "short", *,
           epochs: int | None = None, image_size: int | None = None, device: str | torch.device | None = None,
           seed: int = 0, checkpoint: str | os.PathLike | None = None, resume: bool = False,
-          overwrite: bool = False, compile: bool = False, progress: bool = True,
+          overwrite: bool = False, compile: bool | str = False, progress: bool = True, label: str | None = None,
           on_epoch_end: Callable[[dict], None] | None = None) -> History:
-    """Train ``model`` on ``data`` with ``recipe``; return the per-epoch :class:`History`.
+    """Train ``model`` on ``data`` with ``training_recipe``; return the per-epoch :class:`History`.
 
     ``image_size`` defaults to the model's own (``model.spec.image_size``) or the data's native
     size. With ``checkpoint``, the state is saved after every epoch; ``resume=True`` continues
     from it (and starts afresh when the file does not exist yet); an existing file is otherwise
-    refused unless ``overwrite=True``. ``on_epoch_end`` is called with each epoch's record after
-    its checkpoint is written (raise from it to stop early; the run can be resumed).
+    refused unless ``overwrite=True``. ``compile`` is False, True or a mode of ``COMPILE_MODES``.
+    ``label`` names the progress bar (default: the model's name and image size).
+    ``on_epoch_end`` is called with each epoch's record after its checkpoint is written (raise
+    from it to stop early; the run can be resumed).
     """
-    r = RECIPES[recipe]() if isinstance(recipe, str) and recipe in RECIPES else recipe
+    r = RECIPES[training_recipe]() if isinstance(training_recipe, str) and training_recipe in RECIPES else training_recipe
     if not isinstance(r, Recipe):
-        raise ValueError(f"recipe must be a Recipe or one of {list(RECIPES)}, got {recipe!r}.")
+        raise ValueError(f"training_recipe must be a Recipe or one of {list(RECIPES)}, got {training_recipe!r}.")
     if epochs is not None:
         r = replace(r, epochs=epochs)
+    mode = _compile_mode(compile)
+    path = check_output_file(checkpoint, "checkpoint") if checkpoint is not None else None
     rank, world, local_rank = _distributed()
     if device is None:
         device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
@@ -339,7 +442,8 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
                          f"{r.batch_size}; lower the batch size (e.g. recipe('short', batch_size=64)).")
 
     model = model.to(device)
-    if device.type == "cuda":
+    cuda = device.type == "cuda"
+    if cuda:
         model = model.to(memory_format=torch.channels_last)
     if r.bn_momentum is not None:
         for m in model.modules():
@@ -349,7 +453,6 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
     history = History(recipe=asdict(r), seed=seed, image_size=image_size, device=_device_name(device),
                       world_size=world)
 
-    path = Path(checkpoint) if checkpoint is not None else None
     start = 0
     if path is not None and path.exists():
         if resume:
@@ -366,24 +469,28 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
 
     data = data.to(device)
     train_batches = Batches(data.train_images, data.train_labels, per_rank, image_size, data.mean, data.std,
-                            train=True, augment=r.augment, seed=seed, rank=rank, world_size=world)
-    test_batches = Batches(data.test_images, data.test_labels, max(per_rank, 256), image_size,
-                           data.mean, data.std, train=False, rank=rank, world_size=world)
+                            train=True, augment=r.augment, seed=seed, rank=rank, world_size=world,
+                            channels_last=cuda)
+    # A compiled step sees one batch shape only (evaluation pads its last batch to it): no recompiles.
+    test_batches = Batches(data.test_images, data.test_labels, per_rank if mode else max(per_rank, 256),
+                           image_size, data.mean, data.std, train=False, rank=rank, world_size=world,
+                           channels_last=cuda)
     steps = len(train_batches)
-    net = model
+    net, step, evaluation_step = model, _loss_and_tally, _loss_and_tally
     if world > 1:
-        net = nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None)
-    # Evaluation runs on the plain module: ranks may hold different numbers of test batches, and
-    # DDP's forward would wait for a buffer broadcast from every rank at each of them.
-    evaluator = model
-    if compile:
-        net = torch.compile(net)
-        evaluator = torch.compile(model) if world > 1 else net
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
+    if mode is not None:
+        compiled = torch.compile(_loss_and_tally, mode=mode, dynamic=False)
+        # Under DDP the wrapped module is compiled (DDP splits its graph at the gradient buckets).
+        step = compiled if world == 1 else _loss_and_tally
+        net = torch.compile(net, mode=mode, dynamic=False) if world > 1 else net
+        evaluation_step = compiled
+    graphs = cuda and mode == "reduce-overhead"
 
     from tqdm.auto import tqdm
     bar = tqdm(total=r.epochs * steps, initial=start * steps, disable=not progress or rank != 0,
-               desc=f"{getattr(spec, 'name', type(model).__name__)} @ {image_size}px", unit="step")
+               desc=label or f"{getattr(spec, 'name', type(model).__name__)} @ {image_size}px", unit="step")
+    shown = _LatestLoss(device)
     for epoch in range(start, r.epochs):
         # Every random draw of this epoch (dropout, stochastic depth, order, augmentation) follows
         # from (seed, epoch, rank): resuming at any epoch replays it exactly.
@@ -392,26 +499,22 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
         net.train()
         totals = torch.zeros(3, device=device, dtype=torch.float64)
         started = time.perf_counter()
-        for i, (x, y, _) in enumerate(train_batches):
+        for i, (x, y, mask) in enumerate(train_batches):
             lr = learning_rate(r, epoch * steps + i, steps)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            if device.type == "cuda":
-                x = x.contiguous(memory_format=torch.channels_last)
             if epoch == 0 and i == 0:
                 _seed_running_statistics(model, x)
-            with _autocast(device):
-                logits = net(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=r.label_smoothing)
+            if graphs:
+                torch.compiler.cudagraph_mark_step_begin()
+            loss, tally = step(net, x, y, mask, r.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            totals[0] += loss.detach() * len(y)   # summed on the device: no sync per step
-            totals[1] += (logits.argmax(1) == y).sum()
-            totals[2] += len(y)
+            totals += tally   # summed on the device: no step waits for the GPU
             bar.update()
-            if i % 25 == 0 and bar.n and not bar.disable:  # an occasional sync for the display only
-                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}", refresh=False)
+            if not bar.disable and (latest := shown.offer(i, loss)) is not None:
+                bar.set_postfix(epoch=epoch + 1, loss=f"{latest:.3f}", refresh=False)
         if dist.is_initialized():
             dist.all_reduce(totals)
             for buffer in model.buffers():  # BatchNorm statistics: every rank keeps rank 0's
@@ -419,7 +522,7 @@ def train(model: nn.Module, data: ImageData, recipe: Recipe | str = "short", *,
         loss_sum, correct, count = totals.tolist()
         train_seconds = time.perf_counter() - started
         record = {"epoch": epoch + 1, "train_loss": loss_sum / count, "train_accuracy": correct / count,
-                  **_evaluate(evaluator, test_batches, device, 0.0), "lr": lr,
+                  **_evaluate(evaluation_step, model, test_batches, device, 0.0), "lr": lr,
                   "seconds": time.perf_counter() - started,
                   "images_per_second": count / train_seconds}
         history.epochs.append(record)
@@ -476,64 +579,126 @@ def _device_name(device: torch.device) -> str:
 
 # --------------------------------------------------------------------------- command line
 
+@dataclass(frozen=True)
+class TrainingRun:
+    """What to train, on what, and where its files go: everything the command line sets besides the recipe."""
+
+    model: str = "small-b0"          # a network name: small-b0, b0..b7, lite0..lite4
+    depth: float = 1.0               # depth multiplier d
+    width: float = 1.0               # width multiplier w
+    resolution: float = 1.0          # resolution multiplier r of the model's own image size
+    data: str = "fashion-mnist"      # fashion-mnist, cifar10 or tiny
+    data_root: str | None = None     # where to look for the data first
+    download: bool = False           # allow downloading the data set (needs internet)
+    train_subset: int | None = None  # train on this many images (class-balanced)
+    test_subset: int | None = None   # test on this many images
+    seed: int = 0                    # initial weights, order and augmentation
+    device: str | None = None        # cuda, cpu, ... (default: cuda when available)
+    compile: bool = False            # torch.compile the training step (faster after a warm-up)
+    compile_mode: str = "default"    # torch.compile's mode: default, reduce-overhead (CUDA graphs) or max-autotune-no-cudagraphs
+    checkpoint: str | None = None    # file to save after every epoch
+    resume: bool = False             # continue from --checkpoint if it exists
+    overwrite: bool = False          # replace an existing --checkpoint or --history file
+    history: str | None = None       # write the history as JSON here
+    progress: bool = True            # show a progress bar
+    label: str | None = None         # the progress bar's label (default: model @ size)
+
+    def __post_init__(self):
+        from ..rules.architecture import check_image_size
+        from .datasets import DATASETS
+
+        spec = self.spec()                      # an unknown model or a multiplier <= 0 says so here
+        check_image_size(spec, spec.image_size)  # and so does a resolution too small for its strides
+        if self.data not in DATASETS:
+            raise ValueError(f"data must be one of {', '.join(DATASETS)}, got {self.data!r}.")
+        for name in ("train_subset", "test_subset"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1 (or left out for all), got {value}.")
+        if self.compile_mode not in COMPILE_MODES:
+            raise ValueError(f"compile_mode must be one of {', '.join(COMPILE_MODES)}, got {self.compile_mode!r}.")
+        if self.device is not None:
+            _check_device(self.device)
+        if self.resume and self.checkpoint is None:
+            raise ValueError("resume needs a checkpoint to continue from: add --checkpoint FILE.")
+        if self.checkpoint is not None:
+            check_output_file(self.checkpoint, "checkpoint")
+        if self.history is not None:
+            history = check_output_file(self.history, "history", example="history.json")
+            if history.exists() and not (self.overwrite or self.resume):
+                raise ValueError(f"history {history} already exists; pass --overwrite to replace it, "
+                                 "or another path.")
+
+    def spec(self):
+        from ..rules.families import resolve
+        from ..rules.scaling import scale
+
+        return scale(resolve(self.model), depth=self.depth, width=self.width, resolution=self.resolution)
+
+
+def _check_device(name: str) -> None:
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"device {name!r} is not a device PyTorch knows ({error}); try cuda or cpu.") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asks for a GPU, but PyTorch sees none here; use --device cpu.")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r}: this machine has {torch.cuda.device_count()} GPU(s), "
+                         f"numbered from 0.")
+
+
 def _parser() -> argparse.ArgumentParser:
+    from .cli import add_options
+
     p = argparse.ArgumentParser(
         prog="python -m effnet_lib.learn.train",
         description="Train an EfficientNet variant on Fashion-MNIST, CIFAR-10 or the tiny test set. "
                     "Runs under torchrun for DDP: torchrun --nproc_per_node=N -m effnet_lib.learn.train ...")
-    p.add_argument("--model", default="small-b0", help="a network name: small-b0 (default), b0..b7, lite0..lite4")
-    p.add_argument("--depth", type=float, default=1.0, help="depth multiplier d")
-    p.add_argument("--width", type=float, default=1.0, help="width multiplier w")
-    p.add_argument("--resolution", type=float, default=1.0, help="resolution multiplier r of the model's own image size")
-    p.add_argument("--data", default="fashion-mnist", help="fashion-mnist (default), cifar10 or tiny")
-    p.add_argument("--data-root", default=None, help="where to look for the data first")
-    p.add_argument("--download", action="store_true", help="allow downloading the data set (needs internet)")
-    p.add_argument("--train-subset", type=int, default=None, help="train on this many images (class-balanced)")
-    p.add_argument("--test-subset", type=int, default=None, help="test on this many images")
-    p.add_argument("--recipe", default="short", choices=list(RECIPES))
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None, help="images per step over all processes")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: cuda when available)")
-    p.add_argument("--compile", action="store_true", help="torch.compile the model (faster after a warm-up)")
-    p.add_argument("--checkpoint", default=None, help="file to save after every epoch")
-    p.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --checkpoint")
-    p.add_argument("--history", default=None, help="write the history as JSON here")
-    p.add_argument("--no-progress", action="store_true")
+    add_options(p, TrainingRun)
+    p.add_argument("--recipe", default="short", choices=list(RECIPES),
+                   help="the recipe the options below change (default: short)")
+    add_options(p, Recipe, skip=("name",))
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> tuple[nn.Module, History]:
-    """The command line; returns the trained model and history (handy under torchrun in tests)."""
-    from ..model.network import efficientnet
-    from ..rules.families import resolve
-    from ..rules.scaling import scale
+    """The command line; returns the trained model and history (handy under torchrun in tests).
 
-    args = _parser().parse_args(argv)
+    Every value is checked as the options are read, before any data is loaded or model built.
+    """
+    from ..model.network import efficientnet
+    from .cli import from_args
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    run = from_args(parser, args, TrainingRun)
+    try:  # epochs and batch size go through the recipe's own rule (the learning rate follows the batch)
+        sized = recipe(args.recipe, **{k: getattr(args, k) for k in ("epochs", "batch_size") if hasattr(args, k)})
+    except ValueError as error:
+        parser.error(str(error))
+    r = from_args(parser, args, Recipe, base=sized)
     try:
-        data = load_dataset(args.data, args.data_root, download=args.download,
-                            train=args.train_subset, test=args.test_subset, seed=0)
+        data = load_dataset(run.data, run.data_root, download=run.download,
+                            train=run.train_subset, test=run.test_subset, seed=0)
     except FileNotFoundError as error:
         raise SystemExit(str(error))
-    spec = scale(resolve(args.model), depth=args.depth, width=args.width, resolution=args.resolution)
-    spec = spec.with_(in_channels=data.channels)
-    sizes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v is not None}
-    r = recipe(args.recipe, **sizes)
-    torch.manual_seed(args.seed)  # the initial weights
+    spec = run.spec().with_(in_channels=data.channels)
+    torch.manual_seed(run.seed)  # the initial weights
     model = efficientnet(spec, num_classes=data.num_classes)
     try:
-        history = train(model, data, r, seed=args.seed, device=args.device, checkpoint=args.checkpoint,
-                        resume=args.resume, overwrite=args.overwrite, compile=args.compile,
-                        progress=not args.no_progress)
-    except (FileExistsError, CheckpointError) as error:
+        history = train(model, data, r, seed=run.seed, device=run.device, checkpoint=run.checkpoint,
+                        resume=run.resume, overwrite=run.overwrite,
+                        compile=run.compile_mode if run.compile else False, progress=run.progress,
+                        label=run.label)
+    except (FileExistsError, CheckpointError, ValueError) as error:
         raise SystemExit(f"error: {error}")
     rank = dist.get_rank() if dist.is_initialized() else 0
     if rank == 0:
         print(history)
-        if args.history:
-            Path(args.history).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.history).write_text(json.dumps(history.to_dict(), indent=1))
+        if run.history:
+            Path(run.history).parent.mkdir(parents=True, exist_ok=True)
+            Path(run.history).write_text(json.dumps(history.to_dict(), indent=1))
     return model, history
 
 
