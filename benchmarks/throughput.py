@@ -16,10 +16,12 @@ training size.
     python benchmarks/throughput.py --count-ops              # operators per forward/backward, side by side
     python benchmarks/throughput.py --json out.json          # also write the rows (rewritten after each row)
 
-Compiling takes a minute or more per model, so compiled rows are compiled side by side in worker
-processes (at most ``--parallel`` at a time; they share the CPU's cores) and then timed one after
-another, alone on the GPU. A peer whose package is missing (timm is optional) is skipped with a
-note, and so is a row the time budget does not cover.
+Compiling takes a minute or more per model, so the first ``--parallel`` rows are compiled side by
+side in worker processes (niced, sharing the CPU's cores) before anything is timed; then the
+eager rows and the compiled ones are timed one after another, alone on the GPU. With
+``--wait-for FILE`` the workers compile while another job still has the GPU (the GPU window's
+study) and timing starts when FILE appears. A peer whose package is missing (timm is optional)
+is skipped with a note, and so is a row the time budget does not cover.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
