@@ -1,0 +1,268 @@
+"""One GPU window: the GPU study, the throughput table and the training-loop comparison in 9 minutes.
+
+GPU time comes rarely and in windows of about 10 minutes, so everything the course needs from a
+GPU is this one command, tested here on the tiny data set (tests/test_gpu_window.py) so that no
+window is lost to a typo. From a cold start (Python start-up and every compile included) it
+finishes within 9 minutes on one H100 and writes at most 8 files, all directly in OUT_DIR:
+
+    figures-gpu.jsonl    the GPU study, one line per finished run (an earlier file's lines first)
+    throughput.json      benchmarks/throughput.py's rows, ratios and skipped rows
+    train_loop.json      benchmarks/train_throughput.py: our training loop against the reference
+    window.json          what each stage did: command, seconds, exit status, whether it was stopped
+    window.log           every stage's output, each line stamped with the second and the stage
+
+The stages share the window like this (seconds from the start):
+
+    0 ... 320   the study, in its priority order; the engine starts no run it expects to end after
+                295 s, and a run still going at 320 s is stopped (every finished run is already
+                in figures-gpu.jsonl).
+                Meanwhile throughput.py compiles its models on the spare CPU cores (niced).
+    ... +75     throughput.py times its eager rows, then its compiled ones, alone on the GPU.
+    ... 530     train_throughput.py: the reference loop, then ours (skipping what cannot finish).
+
+A stage that ends early hands its time to the next. Only Python 3.12, torch, torchvision, timm
+and tqdm are needed: the course is not installed there, it is imported from this checkout.
+
+Preparation, here, once per window (the data travels in a git-ignored folder):
+
+    mkdir -p .gpu-data/fashion-mnist
+    cp /usr/share/datasets/fashion-mnist/*-ubyte.gz .gpu-data/fashion-mnist/
+
+The device call (the device tool's run; $OUT is its folder of files that come back):
+
+    command:   PYTHONUNBUFFERED=1 python3 benchmarks/gpu_window.py $OUT
+    carry:     [".gpu-data"]
+    timeout_s: 600
+
+It continues the study from the committed data/results/figures-gpu.jsonl when there is one (or
+from the file named as a second argument). Afterwards copy $OUT/figures-gpu.jsonl over
+data/results/figures-gpu.jsonl and commit it with the throughput table.
+
+    python benchmarks/gpu_window.py OUT_DIR --smoke      # the same stages on tiny data, CPU, ~a minute
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPOSITORY / ".gpu-data" / "fashion-mnist"
+# Where the course keeps the GPU study (effnet_lib.learn.experiments.results_path; a test keeps them equal).
+COMMITTED_RESULTS = REPOSITORY / "data" / "results" / "figures-gpu.jsonl"
+FASHION_MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                       "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+MAX_FILES = 8          # what the device tool brings back from $OUT
+MAX_DEPTH = 3          # OUT/a/b/file: parts below OUT_DIR
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When each stage must be done, in seconds from the window's start."""
+
+    study_end: float          # the study is stopped here
+    study_margin: float       # the study's own budget ends this much earlier (it starts no run it expects to overrun)
+    throughput_seconds: float  # timing budget of throughput.py once the GPU is free
+    window_end: float         # everything is over here
+    loop_min_seconds: float   # a loop of train_throughput.py is not started with less than this left
+
+
+GPU = Schedule(study_end=320, study_margin=25, throughput_seconds=75, window_end=530, loop_min_seconds=60)
+# Tiny data on a CPU: the same stages and files, in about a minute on a quiet 2-core machine.
+SMOKE = Schedule(study_end=120, study_margin=60, throughput_seconds=90, window_end=400, loop_min_seconds=5)
+
+
+def study_command(results: Path, data_root: Path | None, budget_minutes: float, smoke: bool) -> list[str]:
+    """The experiment engine's command line for the GPU study (or the smoke study on tiny data)."""
+    command = [sys.executable, "-m", "effnet_lib.learn.experiments", "run", "figures",
+               "--preset", "smoke" if smoke else "gpu", "--results", str(results),
+               "--budget-minutes", f"{budget_minutes:.2f}", "--no-progress"]
+    if data_root is not None:
+        command += ["--data-root", str(data_root)]
+    return command
+
+
+def throughput_command(out: Path, go: Path, seconds: float, smoke: bool) -> list[str]:
+    command = [sys.executable, str(REPOSITORY / "benchmarks" / "throughput.py"), "--json", str(out),
+               "--wait-for", str(go), "--budget-seconds", str(seconds)]
+    if smoke:   # one small model, eager and "compiled" by tracing only: the plumbing, in seconds
+        command += ["--cpu", "--models", "effnet_lib small-b0", "--modes", "eager", "compile",
+                    "--compile-backend", "eager", "--steps", "1", "--warmup", "1"]
+    return command
+
+
+def train_loop_command(out: Path, data_root: Path | None, seconds: float, smoke: bool) -> list[str]:
+    command = [sys.executable, str(REPOSITORY / "benchmarks" / "train_throughput.py"), "--json", str(out),
+               "--budget-seconds", str(seconds)]
+    if smoke:
+        return command + ["--tiny", "--epochs", "1", "--reference-compile", "none", "--ours", "none"]
+    return command + ["--data-root", str(data_root)]
+
+
+class Log:
+    """One log for the whole window: every line stamped with the second and the stage it came from."""
+
+    def __init__(self, path: Path, start: float):
+        self.file, self.start, self.lock = open(path, "a", buffering=1), start, threading.Lock()
+
+    def write(self, stage: str, line: str) -> None:
+        with self.lock:
+            self.file.write(f"[{time.monotonic() - self.start:6.1f} s {stage}] {line}\n")
+
+    def copy(self, stage: str, stream) -> None:
+        for raw in stream:
+            line = raw.decode(errors="replace").rstrip()
+            if line:
+                self.write(stage, line.split("\r")[-1])   # a progress bar's latest state only
+
+
+class Stage:
+    """One program of the window, in its own process group so that stopping it stops its workers too."""
+
+    def __init__(self, name: str, command: list[str], log: Log, env: dict):
+        self.name, self.log = name, log
+        self.record = {"command": " ".join(command), "seconds": None, "exit": None, "stopped": False}
+        log.write("window", f"{name}: {self.record['command']}")
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                        cwd=REPOSITORY, start_new_session=True)
+        self.reader = threading.Thread(target=log.copy, args=(name, self.process.stdout), daemon=True)
+        self.reader.start()
+
+    def finish(self, deadline: float, grace: float = 10.0) -> dict:
+        """Wait until ``deadline`` (monotonic), then interrupt, then kill; return the record."""
+        try:
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.record["stopped"] = True
+            self.log.write("window", f"{self.name}: out of time, interrupting it")
+            self._signal(signal.SIGINT)           # a run in progress may still save what it has
+            try:
+                self.process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                self.process.wait()
+        self._signal(signal.SIGKILL)              # leftover workers of a finished stage
+        self.reader.join(timeout=5)
+        self.record.update(seconds=round(time.monotonic() - self.started, 1), exit=self.process.returncode)
+        self.log.write("window", f"{self.name}: {self.record}")
+        return self.record
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def check_outputs(out_dir: Path) -> list[str]:
+    """Problems with what OUT_DIR holds, measured against what the device tool brings back."""
+    files = [p for p in out_dir.rglob("*") if p.is_file()]
+    problems = []
+    if len(files) > MAX_FILES:
+        problems.append(f"{len(files)} files, more than the {MAX_FILES} that come back")
+    for p in files:
+        parts = p.relative_to(out_dir).parts
+        if len(parts) > MAX_DEPTH:
+            problems.append(f"{p} is more than two folders down")
+        if any(not all(c.isalnum() or c in "._-" for c in part) for part in parts):
+            problems.append(f"{p}: a name with characters other than letters, digits, '.', '_' and '-'")
+    return problems
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("out_dir", type=Path, help="where the files go (must be empty or new)")
+    p.add_argument("earlier_results", type=Path, nargs="?", default=None,
+                   help="an earlier figures-gpu.jsonl to continue from (default: the committed "
+                        "data/results/figures-gpu.jsonl, when there is one)")
+    p.add_argument("--data-root", type=Path, default=None,
+                   help=f"the folder with Fashion-MNIST's four .gz files (default: {DEFAULT_DATA})")
+    p.add_argument("--smoke", action="store_true", default=os.environ.get("EFFNET_WINDOW_SMOKE") == "1",
+                   help="tiny data, tiny budgets, CPU: checks the window end to end (also EFFNET_WINDOW_SMOKE=1)")
+    args = p.parse_args(argv)
+    start = time.monotonic()
+    schedule = SMOKE if args.smoke else GPU
+
+    # Everything that can be wrong is checked before the first second of GPU time is spent.
+    out = args.out_dir
+    if out.exists() and any(out.iterdir()):
+        p.error(f"{out} is not empty; give a new or empty folder (nothing in it is overwritten).")
+    if args.earlier_results is not None and not args.earlier_results.is_file():
+        p.error(f"earlier results {args.earlier_results} do not exist; leave the argument out to continue "
+                f"from {COMMITTED_RESULTS.relative_to(REPOSITORY)} (or to start afresh without it).")
+    earlier = args.earlier_results
+    if earlier is None and not args.smoke and COMMITTED_RESULTS.is_file():
+        earlier = COMMITTED_RESULTS
+    data_root = None
+    if not args.smoke:
+        data_root = (args.data_root or DEFAULT_DATA).resolve()
+        missing = [f for f in FASHION_MNIST_FILES if not (data_root / f).is_file()]
+        if missing:
+            p.error(f"{data_root} lacks {', '.join(missing)}. Prepare it with:\n"
+                    f"  mkdir -p {DEFAULT_DATA.relative_to(REPOSITORY)} && "
+                    f"cp /usr/share/datasets/fashion-mnist/*-ubyte.gz {DEFAULT_DATA.relative_to(REPOSITORY)}/\n"
+                    "and name .gpu-data in the device call's carry.")
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"gpu-window-{os.getpid()}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    go = scratch / "gpu-is-free"
+    results = out / ("figures-smoke.jsonl" if args.smoke else "figures-gpu.jsonl")
+    if earlier is not None:
+        shutil.copyfile(earlier, results)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": os.pathsep.join([str(REPOSITORY), *filter(None, [os.environ.get("PYTHONPATH")])]),
+           # processes that share the GPU one after another give memory back in whole segments
+           "PYTORCH_CUDA_ALLOC_CONF": os.environ.get("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True")}
+    window = {"schedule": asdict(schedule), "smoke": args.smoke,
+              "earlier_results": None if earlier is None else str(earlier), "stages": {}}
+    log = Log(out / "window.log", start)
+
+    def save():
+        (out / "window.json").write_text(json.dumps(window, indent=1))
+
+    def at(seconds: float) -> float:
+        return start + seconds
+
+    save()   # even a window cut short leaves its plan behind
+
+    throughput = Stage("throughput", throughput_command(out / "throughput.json", go, schedule.throughput_seconds,
+                                                        args.smoke), log, env)
+    # The engine starts no run it expects to end after its budget; the margin covers a wrong guess.
+    budget = max(0.1, (schedule.study_end - schedule.study_margin - (time.monotonic() - start)) / 60)
+    study = Stage("study", study_command(results, data_root, budget, args.smoke), log, env)
+    window["stages"]["study"] = study.finish(at(schedule.study_end))
+    save()
+    go.touch()                                    # the GPU is free: throughput.py starts timing
+    grace = 20.0                                  # its slowest single row may overrun its budget a little
+    window["stages"]["throughput"] = throughput.finish(
+        min(time.monotonic() + schedule.throughput_seconds + grace, at(schedule.window_end - schedule.loop_min_seconds)))
+    save()
+    left = at(schedule.window_end) - time.monotonic()
+    if left > schedule.loop_min_seconds:
+        loop = Stage("train_loop", train_loop_command(out / "train_loop.json", data_root, left - 5, args.smoke),
+                     log, env)
+        window["stages"]["train_loop"] = loop.finish(at(schedule.window_end))
+    else:
+        window["stages"]["train_loop"] = {"skipped": f"only {left:.0f} s were left"}
+    window["seconds"] = round(time.monotonic() - start, 1)
+    window["problems"] = check_outputs(out)
+    save()
+    shutil.rmtree(scratch, ignore_errors=True)
+    print(json.dumps(window, indent=1))
+    # A stage stopped at its time is the plan working; one that exited with an error is not.
+    failed = [name for name, record in window["stages"].items()
+              if record.get("exit") not in (0, None) and not record.get("stopped")]
+    return 1 if window["problems"] or failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
