@@ -62,3 +62,11 @@ def test_image_size_changes_coverage_not_the_field():
     assert first_stage_seeing_everything(en.B0) == 6
     assert first_stage_seeing_everything(en.B0, 112) == 5
     assert first_stage_seeing_everything(en.B0, 1000) is None
+
+
+def test_which_stage_first_spans_the_image_at_about_four_times_the_flops():
+    # Notebook 3: depth alone spans it two stages earlier than B0, resolution alone one stage later,
+    # compound scaling at the same stage.
+    assert first_stage_seeing_everything(en.scale(en.B0, depth=4)) == 4
+    assert first_stage_seeing_everything(en.scale(en.B0, resolution=2)) == 7
+    assert first_stage_seeing_everything(en.scale(en.B0, *en.compound(2))) == 6

@@ -25,7 +25,10 @@
 # - read the optimisation problem of Eq. 2: which parts of the network scaling keeps fixed, which
 #   three numbers it leaves free;
 # - see, by counting, why the cost in FLOPS grows in proportion to depth, but to the *square* of width
-#   and of resolution.
+#   and of resolution;
+# - see why Eq. 2's *memory* limit is not the parameter count: the tensors a network computes grow with $r^2$;
+# - meet the other way the paper writes "accurate and cheap": the search objective that found B0 (Section 4),
+#   with a widget for its trade-off, applied to Table 2's models.
 
 # %% [markdown]
 # ## On Colab: install the course
@@ -64,6 +67,7 @@ MULTIPLIERS = [1.0, 1.5, 2.0, 3.0, 4.0]
 import math
 
 import matplotlib.pyplot as plt
+from IPython.display import display
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -179,7 +183,7 @@ plots.table(["factor", "cost ratio, deeper", "cost ratio, wider", "cost ratio, f
 # %% [markdown]
 # Deeper by 2 costs 2 times more, wider or finer by 2 costs 4 times more: $d$, $w^2$, $r^2$.
 #
-# Memory behaves differently: the number of **weights** grows with $d$ and $w^2$ but not at all with $r$
+# The number of **weights** (parameters) behaves differently: it grows with $d$ and $w^2$ but not at all with $r$
 # (the same kernels slide over a larger image). The library's analytic count shows it for B0.
 
 # %%
@@ -211,6 +215,106 @@ plots.dimension_costs(sweeps, log=True)
 plt.show()
 
 # %% [markdown]
+# ## Eq. 2's memory is not the parameter count
+#
+# Eq. 2 limits two things: FLOPS and *memory*. It is tempting to read "memory" as the size of the weights, but
+# the parameter table above shows that resolution leaves the weights alone. What grows with $r$ is everything the
+# network *computes*: every tensor $\langle H_i, W_i, C_i \rangle$ of Eq. 1 that flows from one layer to the next
+# has $r^2$ times more positions. Training keeps these activations for the backward pass, once per image of the
+# batch, so they are what fills an accelerator's memory. `effnet_lib.rules.memory.activations` counts them from the
+# stage table (the input, the stem's output and every block's output, for one image).
+
+# %%
+from effnet_lib.rules.memory import activations
+
+base_memory = activations(en.B0)
+rows = []
+for name, kwargs in (("B0", {}), ("depth d = 2", dict(depth=2.0)), ("width w = 2", dict(width=2.0)),
+                     ("resolution r = 2", dict(resolution=2.0))):
+    spec = en.scale(en.B0, **kwargs)
+    memory, weights = activations(spec), en.cost(spec).parameters
+    rows.append((name, f"{weights / b0.parameters:.2f}", f"{memory.total:,}", f"{memory.total / base_memory.total:.2f}",
+                 f"{memory.total_megabytes:.1f} MB"))
+plots.table(["B0 scaled by", "parameters x B0", "activation values (one image)", "activations x B0",
+             "float32, one image"], rows)
+
+# %% [markdown]
+# Doubling the resolution leaves the parameters as they were and multiplies the activations by four. Along the
+# published family both grow, the activations faster: the bigger models run at larger images.
+
+# %%
+rows = []
+for name in en.EFFICIENTNET:
+    memory, weights = activations(name), en.cost(name).parameters
+    rows.append((name.upper(), f"{en.network(name).image_size} px", f"{weights * 4 / 1e6:.0f} MB",
+                 f"{memory.total_megabytes:.1f} MB", f"{memory.total_megabytes * 32 / 1e3:.1f} GB"))
+display(plots.table(["model", "image", "weights (float32)", "activations, one image", "activations, batch of 32"], rows))
+growth_weights = en.cost("b7").parameters / en.cost("b0").parameters
+growth_memory = activations("b7").total / activations("b0").total
+print(f"From B0 to B7 the weights grow {growth_weights:.1f}x and the activations per image {growth_memory:.1f}x.")
+
+# %% [markdown]
+# These count only the tensors *between* blocks; inside an MBConv block the expanded tensor is six times wider
+# (notebook 4), so real training memory is several times larger, and grows by the same rules.
+
+# %% [markdown]
+# ## The other way to write "accurate and cheap": the search objective (Section 4)
+#
+# Eq. 2 asks for the most accurate network *under* hard limits. B0 itself was found another way: an architecture
+# search (the one MnasNet used, with FLOPS in place of measured latency) that scores every candidate network $m$ by
+#
+# $$\mathrm{ACC}(m) \times \left[\frac{\mathrm{FLOPS}(m)}{T}\right]^{w}, \qquad T = 400\text{M}, \quad w = -0.07 .$$
+#
+# $T$ is the FLOPS target, and the negative exponent $w$ makes the score pay for FLOPS in accuracy: a model with
+# twice the FLOPS has its score multiplied by $2^w$. `effnet_lib.rules.search` computes the objective. Apply it to
+# the models we know: B0 to B7 with their top-1 as printed in Table 2 (arXiv v5) and the library's multiply-adds.
+
+# %%
+from effnet_lib.rules import search
+
+candidates = search.table_2_candidates()
+ranked = search.scores(candidates)
+plots.table(["model", "top-1 (Table 2)", "multiply-adds (library)", "score at T = 400M, w = -0.07"],
+            [(n.upper(), f"{c.accuracy:.1f}%", f"{c.multiply_adds / 1e9:.3f}B", f"{ranked[n]:.2f}")
+             for n, c in candidates.items()])
+
+# %%
+best = search.preferred(candidates)
+print(f"At w = {search.PAPER_W}, doubling the FLOPS multiplies the score by 2^w = {2 ** search.PAPER_W:.3f}: a model "
+      f"with twice the FLOPS must be {2 ** -search.PAPER_W - 1:.1%} more accurate (relative) to tie.")
+print(f"The objective prefers {best.upper()} to every scaled model of Table 2.")
+targets = [1e8, 4e8, 4e9, 4e10]
+winners = {t: search.preferred(candidates, target=t) for t in targets}
+print("Preferred at T =", ", ".join(f"{t / 1e6:,.0f}M: {w.upper()}" for t, w in winners.items()))
+
+# %% [markdown]
+# The target did not change the answer, and the objective itself says why: with one exponent $w$ for every model
+# (as the paper writes it), $T$ multiplies every score by the same factor $T^{-w}$. It sets the scale of the scores,
+# never their order. Only $w$ decides. The cell below finds, for each pair of neighbours in Table 2, the $w$ at which
+# the two tie: closer to 0 than that, the bigger model wins.
+
+# %%
+names = list(candidates)
+for cheaper, dearer in zip(names, names[1:]):
+    w_tie = search.break_even_w(candidates[cheaper], candidates[dearer])
+    print(f"{dearer.upper()} beats {cheaper.upper()} only for w > {w_tie:.4f}")
+
+# %% [markdown]
+# So at the paper's $w = -0.07$ no scaled model is worth its FLOPS by this score; the search would have had to care
+# much less about FLOPS to pick even B1. That is no contradiction: the objective chose a *small* baseline, and
+# compound scaling then spends more FLOPS on purpose, for accuracy the objective would not pay for.
+#
+# **Try it.** Move $w$ and $T$ below (or type a target in millions). The left picture draws curves of equal score
+# through each model; the starred model sits on the best one. A $w$ above 0 or a target of 0 or less is refused with
+# a message, and the last good view stays. (Without a running kernel you see a picture of the widget's starting
+# state, $T = 400$M and $w = -0.07$.)
+
+# %%
+from effnet_lib.face import objective
+
+objective.ObjectiveExplorer()
+
+# %% [markdown]
 # ## Summary
 #
 # - A ConvNet is a list of stages: operator $\mathcal{F}_i$, repeats $L_i$, input shape $\langle H_i, W_i, C_i\rangle$
@@ -219,6 +323,18 @@ plt.show()
 #   resolution $r$, searching for the most accurate network within a memory and FLOPS budget.
 # - A convolution's cost grows as $d \cdot w^2 \cdot r^2$ (measured above with PyTorch's counter); on B0, depthwise
 #   convolutions make width a bit cheaper than $w^2$. Parameters ignore resolution entirely.
+# - Eq. 2's memory is the activations, which grow with $r^2$; the weights do not grow with $r$ at all.
+# - The search objective $\mathrm{ACC} \times (\mathrm{FLOPS}/T)^w$ found B0. Applied to Table 2, its $w = -0.07$ prefers
+#   B0 to every scaled model, and its $T$ rescales all scores without reordering them.
+#
+# ## Questions
+#
+# 1. Which three numbers does Eq. 2 leave free, and what does it keep fixed?
+# 2. Why does doubling the width cost about four times the FLOPS, but doubling the depth only about twice?
+# 3. Doubling the resolution leaves the parameter count unchanged. Why, and what does it change instead?
+# 4. B0 is full of depthwise convolutions. How does that show in the measured exponent of width?
+# 5. In the search objective, what does moving $T$ do to the ranking of models, and what does $w$ do?
+# 6. Why does rounding repeats *up* make an odd depth factor such as 1.1 add a whole layer to every stage?
 #
 # **Exercises:** `exercises/01_rounding` (write `round_filters` and `round_repeats`) and
 # `exercises/02_multiply_adds` (count a convolution's and a depthwise block's multiply-adds by hand).

@@ -24,11 +24,15 @@
 #
 # - write the compound rule (Eq. 3) and its constraint, and check how well "FLOPS double per unit of $\phi$"
 #   holds once channels and layers are rounded;
+# - compute the paper's intuition for it: the **receptive field** of every stage, for depth-only,
+#   resolution-only and compound-scaled B0, against the image size;
 # - reproduce Table 2 side by side: the library's counts, the paper's printed numbers and torchvision's
 #   metadata, and explain every difference, including the biggest one: **the published B1..B7 are not the
 #   compound rule**;
+# - draw the paper's Figures 1 and 5 from its Table 2: EfficientNets against other ConvNets;
 # - play with the **phi explorer**: sliders for $\phi$, $\alpha$, $\beta$, $\gamma$, and a FLOPS budget mode;
-# - redo the cost side of the paper's small grid search for $\alpha, \beta, \gamma$.
+# - redo the cost side of the paper's small grid search for $\alpha, \beta, \gamma$;
+# - read the paper's Figure 4 claim as the paper's, with its caption checked.
 
 # %% [markdown]
 # ## On Colab: install the course
@@ -62,15 +66,17 @@ import os
 SMOKE = os.environ.get("EFFNET_SMOKE") == "1"
 BUDGETS = [1e9, 4e9, 20e9]
 GRID_STEP = 0.05                  # the grid of Section 3.3: 1.05, 1.10, ... for each coefficient
-STUDIES = ["gpu", "cpu"]          # notebook 5's results to read for Figure 4, best first
+DOUBLINGS = [0, 1, 2, 3]          # FLOPS ~ 2^k: the scaling paths of the receptive-field picture
 
 # %%
 import matplotlib.pyplot as plt
+from IPython.display import display
 
 import effnet_lib as en
-from effnet_lib.face import explorer
+from effnet_lib.face import explorer, lessons, plots
 from effnet_lib.rules import paper
-from effnet_lib.face import plots
+from effnet_lib.rules.inferences import implied_phi
+from effnet_lib.rules.receptive_field import first_stage_seeing_everything, stage_fields
 
 # %% [markdown]
 # ## The rule (Eq. 3)
@@ -109,6 +115,66 @@ plots.table(["phi", "d", "w", "r", "promised 1.92^phi", "2^phi", "real (library)
 # The real ratio runs ahead of the promise from the very first step. The culprit is rounding repeats **up**: any
 # $d > 1$ adds a layer to every stage, even to B0's one-layer stages, so a small $\phi$ already buys a lot of
 # depth. At large $\phi$ the relative effect of one extra layer fades and the two curves run parallel.
+#
+# ## Why all three? The receptive field
+#
+# The paper's intuition for compound scaling (Section 3.2): a bigger image needs more layers, so that each output
+# can take in a correspondingly bigger patch of it, and more channels for the finer patterns it holds. The first half
+# can be computed. The **receptive field** of a layer is the square of input pixels that can influence one of its
+# outputs. A $k \times k$ convolution widens it by $(k-1)$ times the *jump* (input pixels between neighbouring
+# positions of its input), and a stride $s$ multiplies the jump by $s$:
+#
+# $$\text{field}_{\text{out}} = \text{field}_{\text{in}} + (k - 1)\,\text{jump}_{\text{in}}, \qquad
+# \text{jump}_{\text{out}} = s \cdot \text{jump}_{\text{in}} .$$
+#
+# `effnet_lib.rules.receptive_field` walks the stage table with this rule (`tests/test_receptive_field.py` checks it
+# against the gradients of a built network). For B0, stage by stage:
+
+# %%
+display(plots.table(["stage", "operator", "output map", "receptive field", "field / 224 px"],
+            [(f.stage, f.operator, f"{f.output_size}x{f.output_size}", f"{f.receptive_field} px", f"{f.coverage:.2f}")
+             for f in stage_fields(en.B0)]))
+print(f"The first stage whose field spans the whole 224 px image: stage {first_stage_seeing_everything(en.B0)}.")
+
+# %% [markdown]
+# Now scale B0 three ways, each path roughly doubling the FLOPS per step: depth alone ($d = 2^k$), resolution alone
+# ($r = 2^{k/2}$), and Eq. 3 ($\phi = k$). Depth adds layers and leaves the image alone; resolution enlarges the image
+# and adds no layer; compound scaling does both. The left picture follows the last stage's field against the image
+# size; the right one shows, stage by stage, what fraction of the image the field spans at about four times B0's FLOPS.
+
+# %%
+b0_flops = en.cost(en.B0).multiply_adds
+paths = {"depth": [en.scale(en.B0, depth=2 ** k) for k in DOUBLINGS],
+         "resolution": [en.scale(en.B0, resolution=2 ** (k / 2)) for k in DOUBLINGS],
+         "compound": [en.scale(en.B0, *en.compound(k)) for k in DOUBLINGS]}
+points = {strategy: [dict(image_size=spec.image_size, receptive_field=stage_fields(spec)[-1].receptive_field,
+                          label=f"x{en.cost(spec).multiply_adds / b0_flops:.1f}") for spec in specs]
+          for strategy, specs in paths.items()}
+about_four = {"baseline B0": en.B0, "depth d=4": en.scale(en.B0, depth=4), "resolution r=2": en.scale(en.B0, resolution=2),
+              "compound phi=2": en.scale(en.B0, *en.compound(2))}
+coverage = {label: [f.coverage for f in stage_fields(spec)] for label, spec in about_four.items()}
+lessons.receptive_field_against_image_size(points, coverage)
+plt.show()
+
+# %%
+rows = []
+for label, spec in about_four.items():
+    last = stage_fields(spec)[-1]
+    rows.append((label, f"{en.cost(spec).multiply_adds / b0_flops:.1f}x", f"{spec.image_size} px",
+                 f"{last.receptive_field} px", f"{last.coverage:.1f}", first_stage_seeing_everything(spec) or "none"))
+display(plots.table(["network", "FLOPS / B0's", "image", "field of the last stage", "field / image",
+             "first stage spanning the image"], rows))
+ratio = {label: stage_fields(spec)[-1].coverage / stage_fields(en.B0)[-1].coverage for label, spec in about_four.items()}
+print(f"At about 4x FLOPS the last stage's field / image ratio is {ratio['depth d=4']:.1f}x B0's for depth alone, "
+      f"{ratio['resolution r=2']:.2f}x for resolution alone, {ratio['compound phi=2']:.2f}x for compound scaling.")
+
+# %% [markdown]
+# What the numbers show: depth alone multiplies the field while the image stays put, so after the stem every stage's
+# field over-reaches the image by far more than B0's does, and the image is spanned two stages earlier. Resolution alone keeps the field and enlarges the image, so every
+# stage sees a smaller fraction of it, and a later stage is the first to span it. Compound scaling grows both and keeps
+# the ratio close to B0's at every stage. This is the geometry behind the paper's intuition, not a proof that
+# accuracy follows: the theoretical field is what *can* reach an output, and whether a network uses it well is what
+# training measures (notebook 5).
 #
 # ## Table 2, side by side
 #
@@ -201,28 +267,108 @@ plots.table(["phi = k", "depth: rule / published", "width: rule / published", "p
 # %% [markdown]
 # At $\phi = 1$ the rule deepens, widens and enlarges the input, while the published B1 keeps B0's width and
 # deepens and enlarges less. The last column says how much cheaper (negative) each published model is than the
-# rule's network at the same $\phi$: far cheaper at small $\phi$, close at large $\phi$. The released family was
-# evidently tuned by hand around the rule, so the paper's $\phi$ is best read as a guide, not a formula that
-# reproduces its own table. Keep that in mind whenever a text says "B3 is $\phi = 3$".
+# rule's network at the same $\phi$: far cheaper at small $\phi$, close at large $\phi$.
+#
+# How were B1..B7 chosen, then? The paper does not say: it publishes no $\phi$ per model, and "B$k$ at $\phi = k$"
+# is a reading, not something the paper states. What we *can* do is read each published model back through Eq. 3:
+# solve $d = \alpha^{\phi}$, $w = \beta^{\phi}$ and $r = \gamma^{\phi}$ for $\phi$, one dimension at a time
+# (`effnet_lib.rules.inferences.implied_phi`).
+
+# %%
+rows = []
+for name in en.EFFICIENTNET:
+    phi = implied_phi(name)
+    rows.append((name.upper(), f"{phi.depth:.2f}", f"{phi.width:.2f}", f"{phi.resolution:.2f}", f"{phi.spread:.2f}"))
+display(plots.table(["model", "phi implied by depth", "phi implied by width", "phi implied by resolution", "largest - smallest"],
+            rows))
+b7 = implied_phi("b7")
+print(f"B7's coefficients imply phi = {b7.depth:.1f} for depth, {b7.width:.1f} for width and "
+      f"{b7.resolution:.1f} for resolution: no single phi of Eq. 3 gives B7.")
+
+# %% [markdown]
+# No published model is one $\phi$ of the rule, and none sits at $\phi = k$: B2 is close to $\phi = 1$ in every
+# dimension, B3 to $\phi = 2$. Whatever the authors did between Eq. 3 and the released table, the table is the data;
+# keep that in mind whenever a text says "B3 is $\phi = 3$".
+#
+# The course makes one more inference of this kind, and says so: Table 3 prints the compound multipliers
+# $(d, w, r) = (1.4, 1.2, 1.3)$ only for MobileNetV1. They are Eq. 3 at $\phi = 2$ rounded to one decimal, so
+# notebook 7 assumes the same multipliers for MobileNetV2 and ResNet-50; the paper does not state them.
+
+# %%
+from effnet_lib.rules.inferences import table_3_compound_multipliers
+
+print("Eq. 3 at phi = 2:", tuple(round(m, 4) for m in en.compound(2)), "-> rounded:", tuple(table_3_compound_multipliers()))
+
+# %% [markdown]
+#
+# ## Figures 1 and 5: EfficientNets against other ConvNets
+#
+# The paper's first figure (top-1 against parameters) and its Figure 5 (top-1 against FLOPS) summarise Table 2,
+# which groups each EfficientNet with older ConvNets of similar accuracy. Here they are drawn from Table 2's printed
+# rows (`paper.TABLE_2` and `paper.TABLE_2_OTHERS`, arXiv v5). Where the library has the network as a stage table
+# (B0..B7, ResNet-50, ResNet-152) its own counts stand beside the printed ones, as open circles and in the table.
+
+# %%
+rows = []
+for key, printed in paper.TABLE_2.items():
+    counted = en.cost(key)
+    rows.append(dict(name=key.upper(), top1=printed.top1, parameters=printed.parameters_millions,
+                     flops=printed.flops_billions, efficientnet=True, computed_parameters=counted.parameters / 1e6,
+                     computed_flops=counted.multiply_adds / 1e9))
+for group in paper.TABLE_2_OTHERS.values():
+    for name, printed in group.items():
+        counted = en.cost(paper.LIBRARY_TABLES[name]) if name in paper.LIBRARY_TABLES else None
+        rows.append(dict(name=name, top1=printed.top1, parameters=printed.parameters_millions,
+                         flops=printed.flops_billions, efficientnet=False,
+                         computed_parameters=counted and counted.parameters / 1e6,
+                         computed_flops=counted and counted.multiply_adds / 1e9))
+lessons.figure_1_and_5(rows)
+plt.show()
+
+# %%
+plots.table(["network", "top-1 (printed)", "params printed", "params (library)", "FLOPS printed", "FLOPS (library)"],
+            [(r["name"], f"{r['top1']:.1f}%", f"{r['parameters']:g}M",
+              f"{r['computed_parameters']:.1f}M" if r["computed_parameters"] else "no table",
+              f"{r['flops']:g}B" if r["flops"] is not None else "not printed",
+              f"{r['computed_flops']:.2f}B" if r["computed_flops"] else "no table")
+             for r in sorted(rows, key=lambda r: r["top1"])])
+
+# %%
+parameter_ratios, flops_ratios = [], []
+for key, group in paper.TABLE_2_OTHERS.items():
+    mine = paper.TABLE_2[key]
+    for name, printed in group.items():
+        parameter_ratios.append(printed.parameters_millions / mine.parameters_millions)
+        if printed.flops_billions is not None:
+            flops_ratios.append(printed.flops_billions / mine.flops_billions)
+        fewer_flops = (f"{flops_ratios[-1]:.1f}x the FLOPS" if printed.flops_billions is not None
+                       else "FLOPS not printed")
+        print(f"{name:>20} ({printed.top1:.1f}%) against {key.upper()} ({mine.top1:.1f}%): "
+              f"{parameter_ratios[-1]:.1f}x the parameters, {fewer_flops}")
+print(f"Every ConvNet of Table 2 has {min(parameter_ratios):.1f} to {max(parameter_ratios):.1f} times the parameters "
+      f"and {min(flops_ratios):.1f} to {max(flops_ratios):.1f} times the FLOPS of the EfficientNet it is grouped with.")
+
+# %% [markdown]
+# Each ratio above is computed from the printed numbers. Where the paper's prose gives other values than its
+# tables, the course plots the tables; the differences, as printed in v5:
+
+# %%
+plots.table(["what", "in the text", "in the tables"], paper.TEXT_VERSUS_TABLES)
+
+# %% [markdown]
 #
 # ## The phi explorer
 #
 # Move $\phi$ and watch the network grow: depth, width, resolution, the repeats and channels of every stage,
 # parameters and multiply-adds with their ratios to B0, and $\alpha \beta^2 \gamma^2$. The buttons B0..B7 jump to a
 # whole $\phi$ and add the published network as a last column, so the gap above stays in view. Move $\alpha$, $\beta$,
-# $\gamma$ off the paper's values and see how the curve and the constraint change. Tick **budget mode** and move the
+# $\gamma$ off the paper's values and see how the curve and the constraint change. Tick **budget mode** and type a
 # budget (billions of multiply-adds): $\phi$ then follows, set to the largest value whose network fits. You can also
-# type a value into any slider's number.
+# type a value into any slider's number. (Reading without a running kernel? You see a picture of the explorer's
+# starting state, $\phi = 0$ with the paper's $\alpha, \beta, \gamma$.)
 
 # %%
 explorer.PhiExplorer()
-
-# %% [markdown]
-# Reading this without a running kernel? The sliders above are then not live. This is what the explorer shows in
-# its default state ($\phi = 0$, the paper's $\alpha, \beta, \gamma$), drawn as a static table and picture:
-
-# %%
-explorer.render_static()
 
 # %% [markdown]
 # ## Budget mode, in code
@@ -287,31 +433,29 @@ plots.candidate_grid(costed, chosen)
 plt.show()
 
 # %% [markdown]
-# ## Figure 4: do the dimensions interact?
+# ## Figure 4: the paper's claim that the dimensions interact
 #
-# The paper's second observation (Figure 4): widening helps more when the network is also deeper and sees larger
-# images. Notebook 5's training study includes Figure 4's design on Fashion-MNIST: width sweeps at
-# $(d, r) = (1, 1), (1, 1.3), (2, 1), (2, 1.3)$. The next cell plots it when those results exist.
+# The paper's second observation rests on Figure 4: width sweeps of B0 at four bases,
+# $(d, r) = (1, 1), (1, 1.3), (2, 1), (2, 1.3)$ (`paper.FIGURE_4`). As the paper reports it, widening alone at
+# $d = 1, r = 1$ saturates quickly, while at greater depth and resolution the same widening reaches clearly higher
+# accuracy for the same FLOPS. That is the paper's result on ImageNet. The course's own small-scale version of
+# Figure 4, trained on Fashion-MNIST, is in **notebook 5**, with what its results do and do not show.
+#
+# The caption can be checked against the library's tables:
 
 # %%
-from effnet_lib.learn.experiments import RESULTS_DIR, load_results
+caption = paper.FIGURE_4_CAPTION
+last = en.scale(en.B0, depth=caption["last_depth"], resolution=caption["last_resolution"])
+print(f"First base (d=1.0, r=1.0): {en.B0.num_blocks} blocks + stem + head = {en.B0.num_blocks + 2} layers "
+      f"(caption: {caption['first_layers']}), {en.B0.image_size} px (caption: {caption['first_pixels']}).")
+print(f"Last base (d=2.0, r=1.3): 224 x 1.3 = {224 * 1.3:.1f}, so {last.image_size} px (caption: "
+      f"{caption['last_pixels']} px); {last.num_blocks} blocks + stem + head = {last.num_blocks + 2} layers "
+      f"(caption: {caption['last_layers']}, which is 2 x {caption['first_layers']}).")
 
-lines, results = {}, []
-for study in STUDIES:
-    if (RESULTS_DIR / study).is_dir():
-        results = load_results(RESULTS_DIR / study)
-        lines = plots.figure_4_lines(results, paper.FIGURE_4)
-        if lines:
-            break
-if not lines:
-    print(f"No width sweeps for Figure 4 yet under {RESULTS_DIR} (looked for {STUDIES}): the accuracy "
-          "picture is NOT shown.\nRun notebook 5 to make them, then rerun this cell.")
-else:
-    setup = results[0]["study"]
-    print(f"Study '{setup['name']}': {setup['epochs']} epochs on {setup['train_subset'] or 'all'} training images "
-          f"of {setup['data']}; accuracies averaged over seeds.")
-    plots.width_interaction(lines)
-    plt.show()
+# %% [markdown]
+# So the caption's 299 px is not $224 \times 1.3$ (which is 291), and its 36 layers double the stem and head along
+# with the blocks; the paper does not explain either number. The text beside Figure 4 also speaks of $r = 2.0$ for the line that the figure draws at $r = 1.3$. None of this
+# changes the claim; it tells you to read the figure's numbers as approximate.
 
 # %% [markdown]
 # ## Summary
@@ -320,9 +464,24 @@ else:
 #   roughly doubles the FLOPS; rounding repeats up makes the real networks costlier than the promise at small $\phi$.
 # - Table 2 reproduced: the library's parameters equal torchvision's exactly; the paper rounds, and its FLOPS
 #   differ by a few percent; torchvision's accuracy and FLOPS follow its own preprocessing.
-# - The published B1..B7 are *not* `compound(k)`: they were tuned by hand around the rule, mostly cheaper than it.
+# - Receptive fields, computed from the table: depth alone over-reaches the image, resolution alone under-reaches it,
+#   compound scaling keeps the field-to-image ratio near B0's.
+# - The published B1..B7 are *not* `compound(k)`: the paper gives no $\phi$ per model, and each model's coefficients
+#   imply a different $\phi$ for each dimension (B7: about 6.2, 7.3, 7.0).
+# - Figures 1 and 5 redrawn from Table 2: every ConvNet there has more parameters and more FLOPS (where printed) than
+#   the EfficientNet it is grouped with; the library reproduces the counts it has tables for.
 # - Budget mode inverts the staircase: `phi_for_budget` gives the largest $\phi$ that fits.
 # - The grid of Section 3.3 is easy to cost and expensive to rank: ranking needs training.
+# - Figure 4's interaction is the paper's ImageNet result; notebook 5 tests it at small scale.
+#
+# ## Questions
+#
+# 1. Why does rounding repeats up make `scale(B0, *compound(1))` cost more than $1.92\times$ B0?
+# 2. Depth alone and resolution alone both raise FLOPS. Which one leaves the receptive field unchanged, and what
+#    happens to the fraction of the image each stage sees?
+# 3. What does it mean that B7's coefficients imply a different $\phi$ for depth, width and resolution?
+# 4. In Figure 5, which network does B3 beat with about 18 times fewer FLOPS?
+# 5. The grid search at $\phi = 1$ can be costed in seconds. Which part of it needs training, and why?
 #
 # **Exercises:** `exercises/03_compound_scaling` (the rule and a FLOPS budget) and `exercises/06_grid_search`
 # (the search for $\alpha, \beta, \gamma$). Next: notebook 4 opens up the layers being scaled.
