@@ -237,7 +237,8 @@ def run(settings: Settings, modes: list[str], rows: list[tuple[str, str]], budge
     """Compile (in workers) first, then time the eager rows, then the compiled ones, within ``budget`` s.
 
     With ``wait_for``, the workers compile while another job has the GPU, and nothing is timed
-    (and the budget does not start) before the file ``wait_for`` exists.
+    (and the budget does not start) before the file ``wait_for`` exists; a number of seconds
+    written in it replaces ``budget`` (the job before may have left more time than planned).
     """
     available = []
     for model, regularisation in rows:
@@ -264,6 +265,10 @@ def run(settings: Settings, modes: list[str], rows: list[tuple[str, str]], budge
         print(f"  compiling {len(workers)} models; timing starts when {wait_for} exists", flush=True)
         while not Path(wait_for).exists():
             time.sleep(0.5)
+        time.sleep(0.1)   # the writer's few bytes
+        given = Path(wait_for).read_text().strip()
+        budget = float(given) if given else budget
+        print(f"  the GPU is free; {budget:.0f} s to time the rows", flush=True)
     started = time.monotonic()
 
     def left() -> float:
@@ -292,10 +297,14 @@ def run(settings: Settings, modes: list[str], rows: list[tuple[str, str]], budge
         if left() < eager_seconds + per_compiled * len(ready):
             report.skip(label(model, regularisation, "eager"), "the time budget was spent")
             continue
-        timed = _Timed(model, regularisation, settings, compiled=False)
-        seconds = timed.warm_up(_infers(model, regularisation))
-        report.add(_row(model, regularisation, "eager", settings, timed.rates(_infers(model, regularisation)), seconds))
-        del timed
+        try:
+            timed = _Timed(model, regularisation, settings, compiled=False)
+            seconds = timed.warm_up(_infers(model, regularisation))
+            report.add(_row(model, regularisation, "eager", settings, timed.rates(_infers(model, regularisation)),
+                            seconds))
+        except Exception as error:   # out of memory, ...: the other rows still run
+            report.skip(label(model, regularisation, "eager"), f"failed ({type(error).__name__}: {str(error)[:300]})")
+        timed = None
         if settings.device == "cuda":
             torch.cuda.empty_cache()   # the next row (or a worker) gets the memory back
 

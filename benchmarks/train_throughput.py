@@ -288,8 +288,9 @@ def main(argv=None) -> dict:
         else:
             try:
                 result = summary(name, loop(model, size), steps * batch)
-            except ImportError as error:   # torchvision missing: the reference cannot run here
-                out["skipped"].append(f"{name}: {error}")
+            except Exception as error:   # torchvision missing, out of memory, ...: the other loops still run
+                out["skipped"].append(f"{name}: failed ({type(error).__name__}: {str(error)[:300]})")
+                save()
                 continue
             out["loops"].append(result)
             print(f"{name:<24} {result['train_images_per_s']:>10,.0f} train img/s "

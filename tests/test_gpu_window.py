@@ -184,4 +184,4 @@ def test_the_gpu_schedule_fits_nine_minutes_and_the_device_limits():
     gpu = window.GPU
     stop_grace = 10   # Stage.finish's SIGINT grace after the last deadline
     assert gpu.window_end + stop_grace <= 9 * 60 <= 600 - 30     # within the run call's 600 s, with room to spare
-    assert gpu.study_end >= 5 * 60 and gpu.study_end + gpu.throughput_seconds < gpu.window_end - gpu.loop_min_seconds
+    assert gpu.study_end >= 5 * 60 and gpu.study_end + gpu.throughput_seconds <= gpu.window_end - gpu.loop_seconds
