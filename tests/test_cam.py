@@ -335,6 +335,26 @@ def test_object_mass_legend_sits_beside_the_bars_not_over_them():
     plt.close(fig)
 
 
+def test_models_side_by_side_on_photos_name_size_grid_and_top_class():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from effnet_lib.model.weights import Pretrained, lite_preprocess
+
+    family = {}
+    for name, size in (("small", 16), ("large", 32)):
+        model = tiny_net(channels=3, image_size=size, num_classes=3)
+        family[name] = Pretrained(model, lambda photo, size=size: lite_preprocess(photo, size), ["a", "b", "c"])
+    photos = {"noise": np.random.default_rng(0).integers(0, 255, (40, 50, 3), dtype=np.uint8)}
+    fig = cam_figures.compare_on_photos(family, photos)
+    titles = [ax.get_title() for ax in fig.axes[1:3]]
+    # SMALL_B0 strides by 8 in all: 16 px end on a 2x2 grid, 32 px on 4x4.
+    assert titles[0].startswith("small: 16 px, 2x2 map") and titles[1].startswith("large: 32 px, 4x4 map")
+    assert all(t.split("\n")[1].split(" (")[0] in {"a", "b", "c"} for t in titles)
+    assert len(fig.axes) == 4 and "map" in fig.axes[3].get_ylabel()   # photo, two maps, the colour bar
+    plt.close(fig)
+
+
 def test_the_papers_table_7_models_are_not_at_equal_flops_by_our_count():
     rows = {r["strategy"]: r for r in cam_figures.paper_table7_costs()}
     assert set(rows) == set(cam.STRATEGIES)
