@@ -199,7 +199,7 @@ def test_the_feedback_shows_the_tests_without_the_graders_secrets(graded):
     executed = graded["honest"].executed
     assert not any(c.metadata.get("effnet_grading") for c in executed.cells)
     test = next(c for c in executed.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "area_tests")
-    assert "assert False" not in test.source and test.outputs == []
+    assert "assert False" not in test.source and test.outputs == [], test.outputs
     assert [c.execution_count for c in executed.cells if c.cell_type == "code"] == list(range(1, 6))
 
 

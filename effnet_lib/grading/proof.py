@@ -36,7 +36,9 @@ from .names import bound_names, parse_cell, used_chains
 
 FACTS_SOURCE = (Path(__file__).with_name("kernel_facts.py")).read_text(encoding="utf-8")
 CHECK_NAMESPACE = "effnet_grading_check"
-CANARY = "\n\ntry:\n    assert False\nexcept AssertionError:\n    print({token!r})\n"
+# One write of the whole line (print's own newline is a second write, which the kernel may send
+# as an output of its own).
+CANARY = "\n\ntry:\n    assert False\nexcept AssertionError:\n    print({line!r}, end='')\n"
 
 
 # --- what the tests use ------------------------------------------------------------------
@@ -166,7 +168,7 @@ def instrument(graded: NotebookNode, student: set[int], refs: References) -> Pla
             cell = copy.deepcopy(cell)
             test_sources[len(run)] = cell.source
             canaries[len(run)] = token = secrets.token_hex(16)
-            cell.source = cell.source.rstrip() + CANARY.format(token=token)
+            cell.source = cell.source.rstrip() + CANARY.format(line=token + "\n")
         run.append(cell)
         origin.append(index)
     notebook = nbformat.v4.new_notebook(cells=run, metadata=copy.deepcopy(graded.metadata))
