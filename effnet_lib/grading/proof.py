@@ -183,13 +183,15 @@ def _stdout(cell: NotebookNode) -> str:
 
 
 def _facts(cell: NotebookNode, token: str) -> dict | None:
-    for line in _stdout(cell).splitlines():
-        if line.startswith(token + " "):
-            try:
-                return json.loads(line[len(token) + 1:])
-            except ValueError:
-                return None
-    return None
+    # Found anywhere in the output: a student's background thread may have printed half a line.
+    text = _stdout(cell)
+    start = text.find(token + " ")
+    if start < 0:
+        return None
+    try:
+        return json.loads(text[start + len(token) + 1:].split("\n", 1)[0])
+    except ValueError:
+        return None
 
 
 def _event_changes(before: dict, after: dict) -> list[str]:
