@@ -9,6 +9,11 @@ count the same memory twice. The library keeps data in the kernel and starts no 
     python benchmarks/memory_per_notebook.py                 # full mode, what a student runs
     python benchmarks/memory_per_notebook.py --smoke         # EFFNET_SMOKE=1, as the tests run
     python benchmarks/memory_per_notebook.py notebooks/03_compound_scaling.ipynb --json peaks.json
+    python benchmarks/memory_per_notebook.py notebooks/py/03_compound_scaling.py   # a twin: its notebook runs
+
+The README's memory table (peak and run time per notebook) is this script's output in full mode.
+A jupytext twin (notebooks/py/NAME.py) stands for its paired notebook, which is the one run, in
+its own folder, as JupyterLab would run it.
 
 The JupyterLab server itself takes another 100 to 200 MB on Binder, so a notebook should peak
 well under the budget. The exit code is 1 when a notebook goes over --budget-mib.
@@ -34,6 +39,21 @@ import json, resource, sys
 _unit = 1 if sys.platform == "darwin" else 1024
 print({MARKER!r}, json.dumps({{"kernel": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _unit}}))
 """
+
+
+def notebook_of(path: Path) -> Path:
+    """The notebook to run for `path`: itself, or for a jupytext twin the .ipynb it is paired with."""
+    if path.suffix == ".ipynb":
+        return path
+    import jupytext
+    from jupytext.paired_paths import paired_paths
+
+    formats = jupytext.read(path).metadata.get("jupytext", {}).get("formats", "")
+    mine = [f for f in formats.split(",") if f.split(":")[0].endswith(path.suffix[1:])]
+    for paired, fmt in paired_paths(str(path), mine[0], formats) if mine else []:
+        if fmt["extension"] == ".ipynb":
+            return Path(paired)
+    raise ValueError(f"{path} is not paired with a notebook (its jupytext formats are {formats!r}).")
 
 
 def peak_memory(path: Path, smoke: bool, cell_timeout: int) -> dict:
@@ -81,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
+    try:
+        paths = [notebook_of(p) for p in paths]
+    except ValueError as error:
+        parser.error(str(error))
 
     mib = 2 ** 20
     print(f"{'notebook':44} {'mode':5} {'seconds':>8} {'peak MiB':>9}  budget {args.budget_mib:.0f} MiB")

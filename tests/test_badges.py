@@ -73,6 +73,15 @@ def test_first_code_cell_installs_the_course_only_on_colab(path):
         f"Colab, as {START}'s does")
 
 
+@pytest.mark.parametrize("path", _notebooks("notebooks"), ids=_id)
+def test_colab_installs_only_what_the_notebooks_import(path):
+    """The `notebooks` extra, Colab's own PyTorch kept: no JupyterLab, no nbgrader, no second torch."""
+    code = _cells(path, "code")[0]
+    installs = re.findall(r"\[([A-Za-z][\w,-]*)\][\"']", code)     # pip's extras: ...[notebooks]"
+    assert installs == ["notebooks"], f"{_id(path)}: the Colab cell should install .[notebooks], it names {installs}"
+    assert not re.search(r"[\"'](torch|torchvision)[\"'=<>]", code), f"{_id(path)}: the Colab cell must keep Colab's PyTorch"
+
+
 @pytest.mark.parametrize("path", _notebooks("notebooks", "solutions", "exercises"), ids=_id)
 def test_notebook_needs_nothing_colab_lacks(path):
     code = "\n".join(_cells(path, "code"))

