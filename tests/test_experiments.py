@@ -273,6 +273,7 @@ def test_the_gpu_command_runs_here_on_the_tiny_data(tmp_path, capsys):
     (["run", "figures", "table7", "--results", "x.jsonl"], "with several studies use --results-dir"),
     (["run", "figures", "--data-root", "/nowhere/at/all"], "is not a folder"),
     (["run", "figures", "--seeds", "-2"], "seeds are whole numbers"),
+    (["run", "figures", "--groups", "phi=7"], r"\['phi=7'\] is not among them"),
 ])
 def test_bad_options_are_refused_before_any_work(argv, message, capsys, monkeypatch):
     monkeypatch.setattr(experiments, "run_study", lambda *a, **k: pytest.fail("work started"))

@@ -82,6 +82,7 @@ class RunOptions:
     threads: int | None = None            # CPU threads for torch (1 is best on a busy shared machine)
     seeds: tuple[int, ...] = ()           # train only these seeds (default: every seed of the study)
     strategies: tuple[str, ...] = ()      # train only these strategies (default: all)
+    groups: tuple[str, ...] = ()          # train only these groups, e.g. "phi=1" (default: all)
     compile: bool = False                 # torch.compile each model (pays off on a GPU for long runs)
     progress: bool = True                 # a progress bar per run
 
@@ -102,12 +103,16 @@ class RunOptions:
             raise ValueError(f"unknown strategies {unknown}; choose from {', '.join(STRATEGIES)}.")
 
     def check(self, study: Study) -> None:
-        """Refuse seeds the study does not train (otherwise a run would train nothing and say it is done)."""
+        """Refuse seeds or groups the study does not have (a run would train nothing and say it is done)."""
         missing = [s for s in self.seeds if s not in study.all_seeds()]
         if missing:
             raise ValueError(f"study {study.label} trains seeds {list(study.all_seeds())}; seed(s) {missing} are "
                              "not among them, so nothing would run. Pick some of those seeds, or define a study "
                              "with more.")
+        groups = list(dict.fromkeys(run.variant.group for run in plan(study)))
+        unknown = [g for g in self.groups if g not in groups]
+        if unknown:
+            raise ValueError(f"study {study.label} has the groups {groups}; {unknown} is not among them.")
 
 
 # --------------------------------------------------------------------------- reading results
@@ -282,7 +287,8 @@ def run_study(study: Study, results: str | os.PathLike | None = None, *, data: I
     finished = {r["key"] for r in done}
     wanted = [run for run in plan(study)
               if (not options.seeds or run.seed in options.seeds)
-              and (not options.strategies or run.variant.strategy in options.strategies)]
+              and (not options.strategies or run.variant.strategy in options.strategies)
+              and (not options.groups or run.variant.group in options.groups)]
     todo = [run for run in wanted if run.key not in finished]
     log(f"{study.label}: {len(wanted) - len(todo)} of {len(wanted)} runs done, {len(todo)} to go -> {path}")
     if not todo:
