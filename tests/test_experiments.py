@@ -350,3 +350,17 @@ def test_the_shipped_table7_models_load_with_their_records():
     for trained in models:
         spec = trained.model.spec
         assert en.cost(spec, num_classes=10).parameters == trained.record["parameters"]
+
+
+def test_parts_run_apart_merge_into_one_file_with_their_weights(tmp_path):
+    s = replace(study("table7", "smoke"), seeds=(0, 1))
+    options = {seed: RunOptions(seeds=(seed,), strategies=("baseline",), progress=False) for seed in (0, 1)}
+    parts = [tmp_path / f"part{seed}.jsonl" for seed in (0, 1)]
+    for seed, part in zip((0, 1), parts):
+        run_study(s, part, options=options[seed], log=lambda _: None)
+    target = tmp_path / "table7-smoke.jsonl"
+    assert experiments.merge_results(s, parts, target, log=lambda _: None) == 2
+    assert experiments.merge_results(s, parts, target, log=lambda _: None) == 0      # nothing twice
+    merged = read_results(target, s)[0]
+    assert sorted(r["seed"] for r in merged) == [0, 1]
+    assert set(torch.load(experiments.weights_path(target), weights_only=True)) == {r["key"] for r in merged}

@@ -56,7 +56,7 @@ from .records import FORMAT, Skipped, append_record, check_record, read_records,
 from .studies import PRESETS, STRATEGIES, STUDIES, Run, Study, Variant, plan, study as find_study
 
 __all__ = ["RESULTS_DIR", "RunOptions", "results_path", "weights_path", "read_results", "load_results",
-           "best_results", "train_run", "run_study", "TrainedModel", "load_trained_models", "main"]
+           "best_results", "train_run", "run_study", "merge_results", "TrainedModel", "load_trained_models", "main"]
 
 #: Where the course keeps study results: one JSON-lines file per study and preset.
 RESULTS_DIR = COURSE_DATA_DIR / "results"
@@ -358,6 +358,38 @@ class _Estimate:
         return max(self.per_madd * size.multiply_adds, self.per_block * size.blocks)
 
 
+def merge_results(study: Study, parts: Sequence[str | os.PathLike], results: str | os.PathLike | None = None,
+                  log: Callable[[str], None] = print) -> int:
+    """Add to a study's results file the runs that other files of the same study hold and it lacks.
+
+    A study can be run in parts (``--seeds``, ``--groups``, several machines) into separate files;
+    this gathers them, kept weights included. Records of other settings are skipped with the
+    reason, as everywhere. Returns the number of runs added.
+    """
+    path = Path(results) if results is not None else results_path(study)
+    have = {r["key"] for r in read_results(path, study)[0]}
+    added = 0
+    for part in map(Path, parts):
+        if part.resolve() == path.resolve():
+            continue
+        records, skipped = read_results(part, study)
+        for s in skipped:
+            log(f"  skipped a record of {part.name} ({s.record.get('key', '?')}): {s.reason}")
+        new = [r for r in records if r["key"] not in have]
+        if study.keep_weights and new:
+            weights = torch.load(weights_path(part), map_location="cpu", weights_only=True)
+            kept = torch.load(weights_path(path), map_location="cpu", weights_only=True) \
+                if weights_path(path).exists() else {}
+            kept.update({r["key"]: weights[r["key"]] for r in new})
+            save_atomically(weights_path(path), lambda temporary: torch.save(kept, temporary))
+        for record in new:
+            append_record(path, record)
+            have.add(record["key"])
+        added += len(new)
+        log(f"{part.name}: {len(new)} run(s) added to {path.name}")
+    return added
+
+
 # --------------------------------------------------------------------------- kept models
 
 class TrainedModel(NamedTuple):
@@ -422,11 +454,14 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m effnet_lib.learn.experiments",
                                 description="List or run the course's studies (figures, table3, table7).")
     commands = p.add_subparsers(dest="command", required=True)
-    for command, text in (("list", "print the runs of a study, cheapest information first, and which are done"),
-                          ("run", "train the runs not yet in the results file, in priority order")):
+    for command, text in (("list", "print the runs of a study in priority order, and which are done"),
+                          ("run", "train the runs not yet in the results file, in priority order"),
+                          ("merge", "add the runs of other results files of the study (parts run apart)")):
         sub = commands.add_parser(command, help=text, description=text)
-        sub.add_argument("studies", nargs="+", choices=list(STUDIES), metavar="STUDY",
-                         help=f"one or more of {', '.join(STUDIES)}")
+        sub.add_argument("studies", nargs=1 if command == "merge" else "+", choices=list(STUDIES), metavar="STUDY",
+                         help=f"one or more of {', '.join(STUDIES)}" if command != "merge" else "the study")
+        if command == "merge":
+            sub.add_argument("parts", nargs="+", type=Path, help="results files of the same study and preset")
         sub.add_argument("--preset", default="cpu", choices=PRESETS, help="the size: smoke, cpu or gpu (default: cpu)")
         sub.add_argument("--results", default=None, type=Path,
                          help="the results file (only with one study; default: data/results/<study>-<preset>.jsonl)")
@@ -473,6 +508,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "list":
         for study, path in pairs:
             _list(study, path)
+        return
+    if args.command == "merge":
+        missing = [str(p) for p in args.parts if not p.is_file()]
+        if missing:
+            parser.error(f"no such results file: {', '.join(missing)}")
+        merge_results(pairs[0][0], args.parts, pairs[0][1])
         return
     options = cli.from_args(parser, args, RunOptions)
     if options.threads:
