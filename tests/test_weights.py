@@ -162,6 +162,8 @@ def test_lite0_keeps_its_short_name():
     assert lite0_pretrained().model.spec.name == "lite0"
 
 
-def test_preprocess_refuses_a_non_rgb_array():
+def test_preprocess_refuses_a_non_rgb_array_and_a_path():
     with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
         lite_preprocess(torch.zeros(5, 5, 5, 5).numpy())
+    with pytest.raises(TypeError, match=r"not a path.*PIL.Image.open\('cat.jpg'\)"):
+        lite_preprocess("cat.jpg")

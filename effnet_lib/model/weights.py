@@ -180,6 +180,9 @@ def lite_preprocess(image, image_size: int = 224) -> torch.Tensor:
     import numpy as np
     from torchvision.transforms import v2 as T
 
+    if isinstance(image, (str, Path)):
+        raise TypeError(f"lite_preprocess takes a picture, not a path: open it first, e.g. "
+                        f"numpy.asarray(PIL.Image.open({str(image)!r}).convert('RGB')).")
     if isinstance(image, torch.Tensor):
         tensor = image
     else:
