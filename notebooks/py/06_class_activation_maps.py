@@ -140,8 +140,7 @@ print(f"By our count the compound model costs {min(over.values()):.0%} to {max(o
 
 # %% [markdown]
 # So the paper's own comparison is not at equal FLOPS: part of the compound model's 2 points of top-1 may
-# come from its extra compute. (The paper prints FLOPS to one decimal; 1.45B and 1.58B both round to a
-# figure near 1.8B only loosely.) The course's small models below avoid this by construction: each
+# come from its extra compute. The course's small models below avoid this by construction: each
 # single-dimension model is matched to the compound model's counted cost.
 #
 # ## The course's scaled models (a small Table 7)
