@@ -516,6 +516,11 @@ def test_phi_explorer_fits_the_screen_and_follows_the_sliders(lab, page):
             assert box["y"] >= notebook_area["y"] - 1 and box["y"] + box["height"] <= SCREEN["height"] + 1, \
                 f"the {name} is not in view with the others on a {SCREEN} screen: {box}"
         assert boxes["plot"]["x"] > boxes["phi slider"]["x"] + boxes["phi slider"]["width"], "the plot should sit beside the sliders"
+        for name in ("table.phi-explorer-table", ".phi-explorer-message"):
+            box = explorer.locator(name).bounding_box()
+            if box:              # the message is hidden while there is nothing to say
+                column = explorer.locator(name).evaluate("e => e.closest('.widget-vbox').getBoundingClientRect().right")
+                assert box["x"] + box["width"] <= min(column, boxes["plot"]["x"]) + 1, f"{name} is wider than its column: {box}"
         assert boxes["plot"]["width"] >= 400 and boxes["plot"]["height"] >= 400, f"the plot is too small: {boxes['plot']}"
 
         # A typed phi shows the library's cost.

@@ -27,7 +27,6 @@ STUCK_BAR = re.compile(r"(^|\s)0%\|.*\|\s*0/[1-9]")
 # made by face.static.progress (learn/train.py's training bar cannot import face: see the report).
 NOT_YET_REEXECUTED = {
     "05_training_scaling_study.ipynb": "the training bar (learn/train.py) must be saved as it ended",
-    "08_latency_and_transfer.ipynb": "the training bars (learn/train.py) must be saved as they ended",
 }
 
 

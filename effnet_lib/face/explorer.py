@@ -24,7 +24,7 @@ from ..rules.cost import Cost, cost, phi_for_budget
 from ..rules.families import EFFICIENTNET, network
 from ..rules.paper import TABLE_2
 from ..rules.scaling import Multipliers, compound, flops_growth, scale
-from .static import static_bundle, widget_bundle
+from .static import img_tag, side_by_side, static_bundle, widget_bundle
 
 PHI_MAX = 7.0          # B7; the slider stops here
 PAPER_COEFFICIENTS = dict(alpha=1.2, beta=1.1, gamma=1.15)   # Section 3.3, step 1
@@ -159,7 +159,7 @@ def budget_note(s: Snapshot, multiply_adds: float) -> str:
 TABLE_CLASS = "phi-explorer-table"
 STAGES_CLASS = "phi-explorer-stages"
 _STYLE = ("<style>.phi-explorer-table td, .phi-explorer-table th, .phi-explorer-stages td, "
-          ".phi-explorer-stages th {padding: 1px 5px; text-align: right; line-height: 1.3; font-size: 12px;}"
+          ".phi-explorer-stages th {padding: 1px 4px; text-align: right; line-height: 1.3; font-size: 11.5px;}"
           ".phi-explorer-table td:first-child, .phi-explorer-stages td:nth-child(2) {text-align: left; white-space: nowrap;}"
           ".phi-explorer-table th, .phi-explorer-stages th {border-bottom: 1px solid #999;}</style>")
 
@@ -210,7 +210,7 @@ def constraint_html(s: Snapshot) -> str:
 def summary_html(s: Snapshot) -> str:
     """The explorer's main table (class `phi-explorer-table`): the scaled network against B0."""
     published = f"{s.published.upper()} as published" if s.published else ""
-    head = _row(("", f"Eq. 3 at phi = {s.phi:.2f}", "B0", "ratio to B0", published), header=True)
+    head = _row(("", f"Eq. 3 at phi = {s.phi:.2f}", "B0", "ratio", published), header=True)
     return f"{_STYLE}<table class='{TABLE_CLASS}'>{head}{''.join(_row(r) for r in summary_rows(s))}</table>"
 
 
@@ -256,7 +256,7 @@ class CostPlot:
     - `render(s, budget)`: both as one PNG, for readers without a kernel.
     """
 
-    SIZE_INCHES = (5.0, 5.2)
+    SIZE_INCHES = (4.7, 5.2)
     DPI = 90
 
     def __init__(self, curve: dict):
@@ -269,7 +269,7 @@ class CostPlot:
         self.figure = Figure(figsize=self.SIZE_INCHES, dpi=self.DPI)
         self.canvas = FigureCanvasAgg(self.figure)
         self.axes = self.figure.subplots(2, 1, sharex=True)
-        self.figure.subplots_adjust(left=0.15, right=0.97, bottom=0.09, top=0.95, hspace=0.22)
+        self.figure.subplots_adjust(left=0.16, right=0.97, bottom=0.09, top=0.95, hspace=0.22)
         cost_against_phi(curve, paper=table_2_points(), predicted=curve["predicted"], axes=self.axes)
         self.keys = ("parameters", "multiply_adds")
         for ax in self.axes:
@@ -458,7 +458,7 @@ class PhiExplorer:
     In budget mode phi is not a slider but the largest value whose network fits the typed budget.
     """
 
-    COLUMN = "450px"       # two columns and the plot fit a notebook beside JupyterLab's file browser
+    COLUMN = "470px"       # two columns and the plot fit a notebook beside JupyterLab's file browser
 
     def __init__(self, phi: float = 0.0, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15,
                  budget: float = 1.8, plot: bool = True):
@@ -614,11 +614,11 @@ class PhiExplorer:
     # -- display: the live widget, and its first state drawn for readers without a kernel --------
 
     def static_html(self) -> str:
-        """The widget's tables and message as they are now, as HTML (the plot goes beside it as a PNG)."""
-        return (f"<p><i>The phi explorer as first drawn; run the notebook to move its sliders.</i></p>"
-                f"{self.message.value}{self.table.value}{self.stages.value}")
+        """The widget as it is now, drawn in HTML: message and table beside the plot, the stages below."""
+        picture = img_tag(self._plot.render(*self._shown), "the phi explorer's plot") if self.plot is not None else ""
+        return ("<p><i>The phi explorer as first drawn; run the notebook to move its sliders.</i></p>"
+                + side_by_side(self.message.value + self.table.value, picture) + self.stages.value)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        png = self._plot.render(*self._shown) if self.plot is not None else None
-        return {**static_bundle(self.static_html(), png, "the phi explorer (run the notebook to use it)"),
+        return {**static_bundle(html=self.static_html(), text="the phi explorer (run the notebook to use it)"),
                 **widget_bundle(self.widget)}

@@ -49,18 +49,27 @@ def static_bundle(html: str = "", png: bytes | None = None, text: str = "") -> d
     if not (html or png or text):
         raise ValueError("a static rendering needs html, png or text; got none of them.")
     bundle = {}
-    encoded = base64.b64encode(png).decode("ascii") if png else ""
-    if html and png:      # side by side where the page is wide enough, as a widget's columns would be
-        image = f"<img src='data:image/png;base64,{encoded}' alt='{html_escape.escape(text)}'/>"
-        bundle["text/html"] = (f"<div style='display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start'>"
-                               f"<div>{html}</div>{image}</div>")
+    if html and png:
+        bundle["text/html"] = side_by_side(html, img_tag(png, text))
     elif html:
         bundle["text/html"] = html
     elif png:
-        bundle["image/png"] = encoded
+        bundle["image/png"] = base64.b64encode(png).decode("ascii")
     if text:
         bundle["text/plain"] = text
     return bundle
+
+
+def img_tag(png: bytes, alt: str = "") -> str:
+    """An <img> holding the PNG itself, for a static rendering's HTML."""
+    encoded = base64.b64encode(png).decode("ascii")
+    return f"<img src='data:image/png;base64,{encoded}' alt='{html_escape.escape(alt)}'/>"
+
+
+def side_by_side(*parts: str) -> str:
+    """HTML parts in a row where the page is wide enough (as a widget's columns), stacked where not."""
+    return ("<div style='display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start'>"
+            + "".join(f"<div>{part}</div>" for part in parts) + "</div>")
 
 
 def widget_bundle(widget) -> dict[str, Any]:
