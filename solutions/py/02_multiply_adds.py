@@ -83,10 +83,10 @@ for cin, cout, k, stride, size, groups in cases:
     layer = nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, groups=groups, bias=rng.random() < 0.5)
     expected.append(counted_multiply_adds(layer, torch.zeros(1, cin, size, size)))
 with switched_off("effnet_lib.rules.blocks", "effnet_lib.rules.cost", "torch.utils.flop_counter"):
-    answers = [conv_multiply_adds(cin, cout, k, math.ceil(size / stride), groups)
-               for cin, cout, k, stride, size, groups in cases]
-for case, answer, want in zip(cases, answers, expected):
-    assert answer == want, f"(in, out, kernel, stride, size, groups) = {case}: you counted {answer}, PyTorch {want}"
+    for (cin, cout, k, stride, size, groups), want in zip(cases, expected):
+        answer = float(conv_multiply_adds(cin, cout, k, math.ceil(size / stride), groups))
+        assert answer == want, f"(in, out, kernel, stride, size, groups) = {(cin, cout, k, stride, size, groups)}: " \
+                               f"you counted {answer:.0f}, PyTorch {want}"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -127,12 +127,12 @@ depthwise_expected = [counted_multiply_adds(nn.Conv2d(c, c, k, stride=s, padding
                                             torch.zeros(1, c, size, size)) for c, k, s, size in depthwise_cases]
 se_expected = [counted_multiply_adds(SqueezeExcite(c, q), torch.zeros(1, c, 5, 5)) for c, q in se_cases]
 with switched_off("effnet_lib.rules.blocks", "effnet_lib.rules.cost", "effnet_lib.model", "torch.utils.flop_counter"):
-    depthwise_answers = [depthwise_multiply_adds(c, k, math.ceil(size / s)) for c, k, s, size in depthwise_cases]
-    se_answers = [squeeze_excite_multiply_adds(c, q) for c, q in se_cases]
-for case, answer, want in zip(depthwise_cases, depthwise_answers, depthwise_expected):
-    assert answer == want, f"depthwise (channels, kernel, stride, size) = {case}: you counted {answer}, PyTorch {want}"
-for case, answer, want in zip(se_cases, se_answers, se_expected):
-    assert answer == want, f"squeeze-excite (channels, squeeze) = {case}: you counted {answer}, PyTorch {want}"
+    for (c, k, s, size), want in zip(depthwise_cases, depthwise_expected):
+        answer = float(depthwise_multiply_adds(c, k, math.ceil(size / s)))
+        assert answer == want, f"depthwise (channels, kernel, stride, size) = {(c, k, s, size)}: you counted {answer:.0f}, PyTorch {want}"
+    for (c, q), want in zip(se_cases, se_expected):
+        answer = float(squeeze_excite_multiply_adds(c, q))
+        assert answer == want, f"squeeze-excite (channels, squeeze) = {(c, q)}: you counted {answer:.0f}, PyTorch {want}"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -187,11 +187,11 @@ expected = [[kind.cost(b)[1] for b in table] for table in tables]
 first = tables[0][0]
 counted_first = counted_multiply_adds(MBConv(first, specs[0]).eval(), torch.zeros(1, 32, 112, 112))
 with switched_off("effnet_lib.rules.blocks", "effnet_lib.rules.cost", "effnet_lib.model", "torch.utils.flop_counter"):
-    answers = [[block_multiply_adds(b) for b in table] for table in tables]
-for spec, answer, want in zip(specs, answers, expected):
-    for index, (mine, theirs) in enumerate(zip(answer, want)):
-        assert mine == theirs, f"{spec.name}, block {index}: you counted {mine}, the cost model {theirs}"
-assert answers[0][0] == counted_first, "B0's first block disagrees with PyTorch's counter"
+    for spec, table, want in zip(specs, tables, expected):
+        for index, (block, theirs) in enumerate(zip(table, want)):
+            mine = float(block_multiply_adds(block))
+            assert mine == theirs, f"{spec.name}, block {index}: you counted {mine:.0f}, the cost model {theirs}"
+    assert float(block_multiply_adds(first)) == counted_first, "B0's first block disagrees with PyTorch's counter"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -228,9 +228,9 @@ from effnet_lib.grading.own_work import hidden_random, switched_off
 rng = hidden_random("test_flops_ratio")
 cases = [(1.2, 1.1, 1.15)] + [tuple(round(rng.uniform(0.5, 4.0), 3) for _ in range(3)) for _ in range(20)]
 with switched_off("effnet_lib.rules.scaling", "effnet_lib.rules.cost", "effnet_lib.rules.search"):
-    answers = [flops_ratio(*case) for case in cases]
-for (d, w, r), answer in zip(cases, answers):
-    assert math.isclose(answer, d * w ** 2 * r ** 2), f"flops_ratio{(d, w, r)} gave {answer}"
+    for d, w, r in cases:
+        answer = float(flops_ratio(d, w, r))
+        assert math.isclose(answer, d * w ** 2 * r ** 2), f"flops_ratio{(d, w, r)} gave {answer}"
 ### END HIDDEN TESTS
 
 # %% [markdown]

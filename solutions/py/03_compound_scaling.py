@@ -69,12 +69,12 @@ cases = [(phi, 1.2, 1.1, 1.15) for phi in (0, 0.5, 2, 3.7, 7)]
 cases += [(round(rng.uniform(0, 8), 3), *(round(rng.uniform(1.0, 1.6), 3) for _ in range(3))) for _ in range(30)]
 with switched_off("effnet_lib.rules.scaling", "effnet_lib.rules.cost", "effnet_lib.rules.search",
                   "effnet_lib.rules.inferences"):
-    rules = [tuple(my_compound(*case)) for case in cases]
-    growths = [growth(*case[1:]) for case in cases]
-for (phi, a, b, g), rule, grown in zip(cases, rules, growths):
-    assert len(rule) == 3 and all(math.isclose(x, y) for x, y in zip(rule, (a ** phi, b ** phi, g ** phi))), \
-        f"my_compound{(phi, a, b, g)} gave {rule}"
-    assert math.isclose(grown, a * b ** 2 * g ** 2), f"growth{(a, b, g)} gave {grown}"
+    for phi, a, b, g in cases:
+        rule = tuple(float(x) for x in my_compound(phi, a, b, g))
+        assert len(rule) == 3 and all(math.isclose(x, y) for x, y in zip(rule, (a ** phi, b ** phi, g ** phi))), \
+            f"my_compound{(phi, a, b, g)} gave {rule}"
+        grown = float(growth(a, b, g))
+        assert math.isclose(grown, a * b ** 2 * g ** 2), f"growth{(a, b, g)} gave {grown}"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -103,10 +103,10 @@ cases = [(16, 2, 1, 1), (10, 1.2, 1.1, 1.15)]
 cases += [(round(rng.uniform(1.1, 500), 2), *(round(rng.uniform(1.05, 1.6), 3) for _ in range(3))) for _ in range(30)]
 with switched_off("effnet_lib.rules.scaling", "effnet_lib.rules.cost", "effnet_lib.rules.search",
                   "effnet_lib.rules.inferences"):
-    answers = [predicted_phi(*case) for case in cases]
-for (ratio, a, b, g), answer in zip(cases, answers):
-    assert math.isclose(answer, math.log(ratio) / math.log(a * b ** 2 * g ** 2)), \
-        f"predicted_phi{(ratio, a, b, g)} gave {answer}"
+    for ratio, a, b, g in cases:
+        answer = float(predicted_phi(ratio, a, b, g))
+        assert math.isclose(answer, math.log(ratio) / math.log(a * b ** 2 * g ** 2)), \
+            f"predicted_phi{(ratio, a, b, g)} gave {answer}"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -153,8 +153,8 @@ expected = [reference(budget) for budget in budgets]
 coarse = reference(4.2e9, precision=0.1)
 with switched_off("effnet_lib.rules.scaling.compound", "effnet_lib.rules.scaling.flops_growth",
                   "effnet_lib.rules.cost.phi_for_budget", "effnet_lib.rules.search", "effnet_lib.rules.inferences"):
-    answers = [largest_phi(budget) for budget in budgets]
-    coarse_answer = largest_phi(4.2e9, precision=0.1)
+    answers = [float(largest_phi(budget)) for budget in budgets]
+    coarse_answer = float(largest_phi(4.2e9, precision=0.1))
 for budget, answer, want in zip(budgets, answers, expected):
     assert real_cost(real_scale(b0, *rule(answer))).multiply_adds <= budget, f"phi {answer} exceeds {budget:.3g}"
     assert abs(answer - want) <= 0.02, f"budget {budget:.3g}: your phi {answer:.3f}, the largest that fits {want:.3f}"

@@ -77,9 +77,9 @@ for _ in range(40):
     spec = network("b0").with_(stem_channels=channels, se_ratio=ratio)
     cases.append((channels, ratio, next(every_block(spec)).se_channels))
 with switched_off("effnet_lib.rules.architecture.blocks", "effnet_lib.model"):
-    answers = [squeeze_channels(channels, ratio) for channels, ratio, _ in cases]
-for (channels, ratio, want), answer in zip(cases, answers):
-    assert answer == want, f"squeeze_channels({channels}, {ratio}) gave {answer}, expected {want}"
+    for channels, ratio, want in cases:   # checked inside too: nothing the answer returns runs unswitched
+        answer = float(squeeze_channels(channels, ratio))
+        assert answer == want, f"squeeze_channels({channels}, {ratio}) gave {answer:g}, expected {want}"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -131,18 +131,17 @@ for channels, squeeze in cases:
     with torch.no_grad():
         prepared.append((channels, squeeze, reference.state_dict(), x, reference(x)))
 with switched_off("effnet_lib.model", "effnet_lib.rules.architecture.blocks"):
-    outputs = []
-    for channels, squeeze, state, x, _ in prepared:
+    for channels, squeeze, state, x, want in prepared:
         mine = SqueezeExcitation(channels, squeeze)
         keys = list(mine.state_dict().keys())
         assert len(keys) == len(state), f"{len(keys)} tensors, the library's module has {len(state)}"
         mine.load_state_dict(dict(zip(keys, state.values())))
         with torch.no_grad():
-            outputs.append(mine(x))
-for (channels, squeeze, _, x, want), out in zip(prepared, outputs):
-    assert out.shape == want.shape and torch.allclose(out, want, atol=1e-5), f"channels {channels}, squeeze {squeeze}"
-    gate = out / x
-    assert bool((gate >= 0).all() and (gate <= 1).all()), "gates must lie between 0 and 1"
+            out = mine(x)
+        assert type(out) is torch.Tensor and out.shape == want.shape, f"channels {channels}: output {type(out)}"
+        assert torch.allclose(out, want, atol=1e-5), f"channels {channels}, squeeze {squeeze}: different outputs"
+        gate = out / x
+        assert bool((gate >= 0).all() and (gate <= 1).all()), "gates must lie between 0 and 1"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -167,9 +166,9 @@ rng = hidden_random("test_se_parameters")
 cases = [(rng.randint(1, 3000), rng.randint(1, 200)) for _ in range(30)]
 expected = [sum(p.numel() for p in Reference(c, q).parameters()) for c, q in cases]
 with switched_off("effnet_lib.model", "effnet_lib.rules.blocks", "effnet_lib.rules.cost"):
-    answers = [se_parameters(c, q) for c, q in cases]
-for case, answer, want in zip(cases, answers, expected):
-    assert answer == want, f"se_parameters{case} gave {answer}, the module has {want}"
+    for (c, q), want in zip(cases, expected):
+        answer = float(se_parameters(c, q))
+        assert answer == want, f"se_parameters{(c, q)} gave {answer:g}, the module has {want}"
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -137,12 +137,14 @@ shapes = [(40, 40, 6, 5, 1), (32, 16, 1, 3, 1), (80, 112, 6, 5, 1), (112, 192, 6
 shapes += [(rng.randint(2, 48), rng.randint(2, 48), rng.choice((1, 4, 6)), rng.choice((3, 5)), rng.choice((1, 2)))
            for _ in range(4)]
 expected = [sum(p.numel() for p in library_block(*shape).parameters()) for shape in shapes]
-with switched_off("effnet_lib.model"):
-    counted = [sum(p.numel() for p in MyMBConv(*shape).parameters()) for shape in shapes]
-    outputs = [MyMBConv(*shape)(torch.zeros(1, shape[0], 7, 7)).shape for shape in shapes]
-for shape, mine, want, out in zip(shapes, counted, expected, outputs):
-    assert mine == want, f"MyMBConv{shape}: {mine} parameters, the library's block has {want}"
-    assert tuple(out) == (1, shape[1], 4 if shape[4] == 2 else 7, 4 if shape[4] == 2 else 7), f"MyMBConv{shape}: output {tuple(out)}"
+with switched_off("effnet_lib.model"):   # checked inside too: nothing the answer returns runs unswitched
+    for shape, want in zip(shapes, expected):
+        block = MyMBConv(*shape)
+        mine = sum(p.numel() for p in block.parameters() if type(p) is torch.nn.Parameter)
+        assert mine == want, f"MyMBConv{shape}: {mine} parameters, the library's block has {want}"
+        out = block(torch.zeros(1, shape[0], 7, 7))
+        size = 4 if shape[4] == 2 else 7
+        assert type(out) is torch.Tensor and tuple(out.shape) == (1, shape[1], size, size), f"MyMBConv{shape}: output {tuple(out.shape)}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_mbconv_same_output", "locked": true, "points": 4, "schema_version": 3, "solution": false}
@@ -163,17 +165,16 @@ for cin, cout, expand, kernel, stride, size in cases:
     with torch.no_grad():
         prepared.append((reference.state_dict(), x, reference(x)))
 with switched_off("effnet_lib.model"):
-    outputs = []
-    for (cin, cout, expand, kernel, stride, _), (state, x, _) in zip(cases, prepared):
-        mine = MyMBConv(cin, cout, expand, kernel, stride).eval()
+    for case, (state, x, want) in zip(cases, prepared):
+        mine = MyMBConv(*case[:5]).eval()
         keys = list(mine.state_dict().keys())
         assert len(keys) == len(state), f"{len(keys)} tensors, the library's block has {len(state)}"
         mine.load_state_dict(dict(zip(keys, state.values())))
         with torch.no_grad():
-            outputs.append(mine(x))
-for case, (_, _, want), out in zip(cases, prepared, outputs):
-    assert out.shape == want.shape, f"(in, out, expand, kernel, stride, size) = {case}: shape {tuple(out.shape)}"
-    assert torch.allclose(out, want, atol=1e-5), f"(in, out, expand, kernel, stride, size) = {case}: different outputs"
+            out = mine(x)
+        assert type(out) is torch.Tensor and out.shape == want.shape, \
+            f"(in, out, expand, kernel, stride, size) = {case}: output {type(out).__name__} {tuple(out.shape)}"
+        assert torch.allclose(out, want, atol=1e-5), f"(in, out, expand, kernel, stride, size) = {case}: different outputs"
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -19,7 +19,8 @@
 # *Goes with course notebook 6, class activation maps (the paper's Figure 7).*
 #
 # The networks here are the course's trained ones: small EfficientNets scaled from the same baseline
-# and trained on Fashion-MNIST (`data/cam_models/`, the models of notebook 6). Each ends in a 1x1 "head"
+# and trained on Fashion-MNIST, the models of notebook 6 (the experiment engine's Table 7 study, or the
+# earlier set in `data/cam_models/` while that study is incomplete). Each ends in a 1x1 "head"
 # convolution, global average pooling and one linear layer, so it scores class `c` as
 # `score_c = sum_k W[c, k] * mean(A_k) + b_c`, where `A_k` is the k-th channel of the head's output.
 # Keeping the positions instead of averaging them gives the **class activation map** (Zhou et al.
@@ -47,12 +48,23 @@ warnings.filterwarnings("ignore")  # keep the test cells' output clean
 from pytorch_grad_cam import GradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from effnet_lib.explain.cam import load_cam_models, load_sample
+from effnet_lib.explain import cam
+from effnet_lib.learn.experiments import load_trained_models
 
-models = {(m.strategy, m.seed): m for m in load_cam_models(strategies=("baseline", "compound"))}
-images, labels, classes = load_sample()   # uint8 Fashion-MNIST test images (N, 1, 28, 28), their labels
-print("models:", ", ".join(f"{m.label} seed {m.seed}: {m.image_size} px, accuracy {m.accuracy:.1%}"
-                           for m in models.values()))
+# The baseline and the compound-scaled model, every seed stored, as notebook 6 finds them.
+WANTED = ("baseline", "compound")
+try:
+    trained = [m for m in cam.from_study(load_trained_models("table7")) if m.strategy in WANTED]
+except FileNotFoundError:
+    trained = []
+if {m.strategy for m in trained} != set(WANTED):
+    print("The Table 7 study has not stored both models yet; using the earlier set in data/cam_models/.")
+    trained = cam.load_cam_models(strategies=WANTED)
+models = {(m.strategy, m.seed): m for m in trained}
+images, labels, classes = cam.load_sample()   # uint8 Fashion-MNIST test images (N, 1, 28, 28), their labels
+for m in models.values():
+    grid = m.model.features(m.inputs(images[:1])).shape[-1]
+    print(f"{m.label}, seed {m.seed}: {m.image_size} px in, a {grid} x {grid} map at the head, accuracy {m.accuracy:.1%}")
 
 
 def package_cam(model, image, target):
@@ -71,15 +83,15 @@ def enlarge(cam, size):
     return unit(cv2.resize(np.float32(unit(np.asarray(cam, dtype=np.float32))), (size, size)))
 
 
-baseline = models["baseline", 0]
-image = baseline.inputs(images[:1])     # the first test image, at the baseline's 24 px, normalised
+baseline = models["baseline", min(seed for strategy, seed in models if strategy == "baseline")]
+image = baseline.inputs(images[:1])     # the first test image, at the baseline's size, normalised
 
 # %% [markdown]
 # ## 1. The map
 #
 # Write `class_activation_map(model, image, target)` for one of these models and one image of shape
-# `(1, 1, H, W)`. Take the head's output `model.features(image)` (shape `(1, K, h, w)`, here 3 x 3 or
-# 4 x 4) and the classifier's weights `model.classifier.weight` (shape `(classes, K)`), form the weighted
+# `(1, 1, H, W)`. Take the head's output `model.features(image)` (shape `(1, K, h, w)`, a few pixels
+# across) and the classifier's weights `model.classifier.weight` (shape `(classes, K)`), form the weighted
 # sum over channels for `target`, set negative values to 0, and scale the result to [0, 1] (subtract the
 # minimum, divide by `1e-7 + maximum`). Return a NumPy array of shape `(h, w)`. No gradients are needed.
 
@@ -97,27 +109,28 @@ def class_activation_map(model, image, target):
 
 # %% nbgrader={"grade": true, "grade_id": "test_cam", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 mine = class_activation_map(baseline.model, image, int(labels[0]))
-assert mine.shape == (3, 3), f"the baseline's head gives a 3 x 3 map, not {mine.shape}"
-assert np.allclose(enlarge(mine, 24), package_cam(baseline.model, image, int(labels[0])), atol=1e-3)
+grid = tuple(baseline.model.features(image).shape[-2:])
+assert mine.shape == grid, f"the baseline's head gives a {grid} map, not {mine.shape}"
+assert np.allclose(enlarge(mine, baseline.image_size), package_cam(baseline.model, image, int(labels[0])), atol=1e-3)
 ### BEGIN HIDDEN TESTS
 import numpy as np
 
 from effnet_lib.grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_cam")
-cases = []   # (model, image, target, the package's map), made before the package is switched off
-for key in (("baseline", rng.choice((0, 1))), ("compound", rng.choice((0, 1)))):
-    entry = models[key]
+cases = []   # (name, model, image, target, the head's grid, the package's map), made before the switch
+for strategy in ("baseline", "compound"):
+    entry = models[strategy, rng.choice(sorted(seed for s, seed in models if s == strategy))]
     for index in rng.sample(range(len(images)), 4):
         x = entry.inputs(images[index:index + 1])
         for target in (int(labels[index]), rng.randrange(10)):
-            cases.append((entry, x, target, package_cam(entry.model, x, target)))
+            grid = tuple(entry.model.features(x).shape[-2:])
+            cases.append((entry.label, entry.model, x, target, grid, package_cam(entry.model, x, target)))
 with switched_off("pytorch_grad_cam", "effnet_lib.explain"):
-    answers = [class_activation_map(entry.model, x, target) for entry, x, target, _ in cases]
-for (entry, x, target, want), answer in zip(cases, answers):
-    grid = entry.model.features(x).shape[-2:]
-    assert np.shape(answer) == tuple(grid), f"{entry.label}: map shaped {np.shape(answer)}, the head's grid is {tuple(grid)}"
-    assert np.allclose(enlarge(answer, entry.image_size), want, atol=1e-3), f"{entry.label}, class {target}"
+    for name, model, x, target, grid, want in cases:   # checked inside too: nothing returned runs unswitched
+        answer = np.array(class_activation_map(model, x, target), dtype=np.float64)
+        assert answer.shape == grid, f"{name}: map shaped {answer.shape}, the head's grid is {grid}"
+        assert np.allclose(enlarge(answer, want.shape[-1]), want, atol=1e-3), f"{name}, class {target}"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -158,9 +171,9 @@ cases.append((corner, np.eye(8, dtype=bool)))   # mass 6 of 12 on the diagonal: 
 expected = [float((cam * mask).sum() / cam.sum()) if cam.sum() > 0 else float("nan") for cam, mask in cases]
 assert expected[-1] == 0.5
 with switched_off("pytorch_grad_cam", "effnet_lib.explain"):
-    answers = [object_share(cam, mask) for cam, mask in cases]
-for answer, want in zip(answers, expected):
-    assert (np.isnan(want) and np.isnan(answer)) or abs(answer - want) < 1e-6, f"share {answer}, expected {want}"
+    for (cam, mask), want in zip(cases, expected):
+        answer = float(object_share(cam, mask))
+        assert (np.isnan(want) and np.isnan(answer)) or abs(answer - want) < 1e-6, f"share {answer}, expected {want}"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -169,7 +182,7 @@ for answer, want in zip(answers, expected):
 # The paper's Figure 7 shows that the compound-scaled model's maps cover more of the object than the
 # maps of models scaled in one dimension. The cell below measures that with your two functions: for each
 # model, the mean object share of its map for the true class over the first `SAMPLE` test images (maps
-# enlarged to the 28 px picture), for both training seeds.
+# enlarged to the 28 px picture), for every training seed stored.
 
 # %% nbgrader={"grade": false, "grade_id": "measure_object_share", "locked": true, "schema_version": 3, "solution": false}
 SAMPLE = 50
@@ -188,18 +201,19 @@ print(f"for comparison, the garments cover {masks.mean():.3f} of the pictures on
 # measurement that limit what it can show.**
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "does_it_support_figure_7", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
-# **Model answer.** Read the printout: the claim is supported only if both compound seeds score a higher
-# mean object share than both baseline seeds, by more than the two seeds of one model differ from each
-# other; a difference smaller than that spread is not evidence either way. Limits: (1) these are small
-# networks trained for a few epochs on a few thousand images, far from the paper's converged ImageNet
-# models, and their accuracies differ, so the maps also reflect how well each model learned; (2) the
-# compound model sees 30 px images and ends in a 4 x 4 grid while the baseline's is 3 x 3, so part of any
-# difference comes from a finer map, not from where the model attends; (3) "on the garment's pixels" is
-# only a proxy for "relevant": a map can sit on the garment for the wrong reason, and a background can
-# matter; (4) fifty images and two seeds are a small sample.
+# **Model answer.** Read the printout: the claim is supported only if every compound seed scores a higher
+# mean object share than every baseline seed, by more than the seeds of one model differ from each other;
+# a difference smaller than that spread is not evidence either way, and with one seed per model the spread
+# is unknown. Limits: (1) these are small networks trained for a few epochs on a few thousand images, far
+# from the paper's converged ImageNet models, and their accuracies differ, so the maps also reflect how
+# well each model learned; (2) the compound model sees larger images and ends in a finer grid than the
+# baseline (printed at the top), so part of any difference comes from a finer map, not from where the
+# model attends; (3) "on the garment's pixels" is only a proxy for "relevant": a map can sit on the
+# garment for the wrong reason, and a background can matter; (4) fifty images and a seed or two are a
+# small sample.
 #
 # **Rubric (3 points).** 1 point: a conclusion that follows the printed numbers (support, no support or
-# undecided), comparing compound with the baseline. 1 point: uses the two seeds as a measure of noise (a
+# undecided), comparing compound with the baseline. 1 point: uses the seeds as a measure of noise (a
 # gap smaller than the seed spread decides nothing). 1 point: two valid limits, e.g. small briefly-trained
-# models with different accuracies, different map resolutions (3 x 3 against 4 x 4), garment pixels as a
+# models with different accuracies, different map resolutions (the grids printed at the top), garment pixels as a
 # proxy for relevance, a small sample. No point for repeating the paper's claim without the numbers.

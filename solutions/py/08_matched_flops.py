@@ -104,7 +104,7 @@ from effnet_lib.grading.own_work import hidden_random, library, switched_off
 
 matcher = library("effnet_lib.rules.matching.nearest")
 real_cost, real_scale = library("effnet_lib.rules.cost.cost"), library("effnet_lib.rules.scaling.scale")
-small_b0 = library("effnet_lib.rules.architecture.SMALL_B0")
+small_b0, Network = library("effnet_lib.rules.architecture.SMALL_B0"), library("effnet_lib.rules.architecture.Network")
 base = real_scale(small_b0, depth=0.5, width=0.5)   # a cheaper baseline than the visible test's
 rng = hidden_random("test_nearest")
 wanted = [("depth", 2.0), ("width", round(rng.uniform(1.3, 4.0), 2)), ("resolution", round(rng.uniform(1.3, 4.0), 2)),
@@ -118,16 +118,17 @@ def cost_of(spec):
 best_errors = [abs(math.log(matcher(base, s, t * cost_of(base), num_classes=10).multiply_adds / (t * cost_of(base))))
                for s, t in wanted]
 with switched_off("effnet_lib.rules.matching", "effnet_lib.learn"):
-    answers = [nearest(base, s, t) for s, t in wanted]
-for (strategy, target), answer, best in zip(wanted, answers, best_errors):
-    error = abs(math.log(cost_of(answer) / (target * cost_of(base))))
-    assert error <= best + 1e-9, f"{strategy} at {target}x: yours is {math.exp(error):.4f} off, {math.exp(best):.4f} is reachable"
-    same = {"depth": ("channels", "image_size"), "width": ("repeats", "image_size"),
-            "resolution": ("repeats", "channels")}.get(strategy, ())
-    for field in same:
-        mine = answer.image_size if field == "image_size" else [getattr(s, field) for s in answer.stages]
-        theirs = base.image_size if field == "image_size" else [getattr(s, field) for s in base.stages]
-        assert mine == theirs, f"{strategy} scaling changed the {field}: {mine} instead of {theirs}"
+    for (strategy, target), best in zip(wanted, best_errors):   # checked inside too
+        answer = nearest(base, strategy, target)
+        assert type(answer) is Network, f"nearest returned a {type(answer).__name__}, not a Network"
+        error = abs(math.log(cost_of(answer) / (target * cost_of(base))))
+        assert error <= best + 1e-9, f"{strategy} at {target}x: yours is {math.exp(error):.4f} off, {math.exp(best):.4f} is reachable"
+        same = {"depth": ("channels", "image_size"), "width": ("repeats", "image_size"),
+                "resolution": ("repeats", "channels")}.get(strategy, ())
+        for field in same:
+            mine = answer.image_size if field == "image_size" else [getattr(s, field) for s in answer.stages]
+            theirs = base.image_size if field == "image_size" else [getattr(s, field) for s in base.stages]
+            assert mine == theirs, f"{strategy} scaling changed the {field}: {mine} instead of {theirs}"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -164,6 +165,7 @@ from effnet_lib.grading.own_work import hidden_random, library, switched_off
 matcher = library("effnet_lib.rules.matching.nearest")
 real_cost, real_scale = library("effnet_lib.rules.cost.cost"), library("effnet_lib.rules.scaling.scale")
 rule, small_b0 = library("effnet_lib.rules.scaling.compound"), library("effnet_lib.rules.architecture.SMALL_B0")
+Network = library("effnet_lib.rules.architecture.Network")
 base = real_scale(small_b0, depth=0.5, width=0.5)
 phi = hidden_random("test_rivals").choice((1, 2, 1.5))
 d, w, r = rule(phi)
@@ -171,13 +173,14 @@ model = real_scale(base, d, w, round(base.image_size * r) / base.image_size)
 madds = real_cost(model, num_classes=10).multiply_adds
 best = {s: abs(math.log(matcher(base, s, madds, num_classes=10).multiply_adds / madds)) for s in ("depth", "width", "resolution")}
 with switched_off("effnet_lib.rules.matching", "effnet_lib.learn"):
-    answer = rivals(base, phi)
-assert set(answer) == {"compound", "depth", "width", "resolution"}, f"keys {sorted(answer)}"
-assert (answer["compound"].stages, answer["compound"].image_size) == (model.stages, model.image_size), \
-    f"the compound network at phi = {phi} differs"
-for strategy, error in best.items():
-    mine = abs(math.log(real_cost(answer[strategy], num_classes=10).multiply_adds / madds))
-    assert mine <= error + 1e-9, f"phi = {phi}, {strategy}: your rival is further from the compound cost than need be"
+    answer = dict(rivals(base, phi))   # checked inside too: nothing the answer returns runs unswitched
+    assert sorted(answer) == ["compound", "depth", "resolution", "width"], f"keys {sorted(answer)}"
+    assert all(type(spec) is Network for spec in answer.values()), "rivals returns Networks"
+    assert (answer["compound"].stages, answer["compound"].image_size) == (model.stages, model.image_size), \
+        f"the compound network at phi = {phi} differs"
+    for strategy, error in best.items():
+        mine = abs(math.log(real_cost(answer[strategy], num_classes=10).multiply_adds / madds))
+        assert mine <= error + 1e-9, f"phi = {phi}, {strategy}: your rival is further from the compound cost than need be"
 ### END HIDDEN TESTS
 
 # %% [markdown]

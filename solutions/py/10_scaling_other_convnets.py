@@ -88,6 +88,7 @@ print("ResNet-50 at w = 2, output channels per stage:", [s.channels for s in wid
 from effnet_lib.grading.own_work import hidden_random, library, switched_off
 
 reference, network_named = library("effnet_lib.rules.scaling.scale"), library("effnet_lib.rules.families.network")
+Network, Stage = library("effnet_lib.rules.architecture.Network"), library("effnet_lib.rules.architecture.Stage")
 rng = hidden_random("test_scale_network")
 cases = [(name, d, w, r) for name in ("mobilenet-v1", "mobilenet-v2", "resnet-50", "resnet-152")
          for d, w, r in [(4.0, 1.0, 1.0), (1.0, 2.0, 1.0), (1.0, 1.0, 2.0)]
@@ -95,13 +96,14 @@ cases = [(name, d, w, r) for name in ("mobilenet-v1", "mobilenet-v2", "resnet-50
 expected = [reference(network_named(name), d, w, r) for name, d, w, r in cases]
 with switched_off("effnet_lib.rules.scaling.scale", "effnet_lib.rules.blocks.BlockKind.scaled_channels",
                   "effnet_lib.rules.blocks.BottleneckKind.scaled_channels", "effnet_lib.rules.inferences"):
-    answers = [scale_network(network_named(name), d, w, r) for name, d, w, r in cases]
-for (name, d, w, r), answer, want in zip(cases, answers, expected):
-    assert same_network(answer, want), (
-        f"{name} scaled by d={d}, w={w}, r={r}: repeats {[s.repeats for s in answer.stages]} channels "
-        f"{[s.channels for s in answer.stages]} {answer.image_size} px, stem {answer.stem_channels}, head "
-        f"{answer.head_channels}; expected {[s.repeats for s in want.stages]} {[s.channels for s in want.stages]} "
-        f"{want.image_size} px, stem {want.stem_channels}, head {want.head_channels}")
+    for (name, d, w, r), want in zip(cases, expected):   # checked inside too
+        answer = scale_network(network_named(name), d, w, r)
+        assert type(answer) is Network and all(type(s) is Stage for s in answer.stages), "return a Network of Stages"
+        assert same_network(answer, want), (
+            f"{name} scaled by d={d}, w={w}, r={r}: repeats {[s.repeats for s in answer.stages]} channels "
+            f"{[s.channels for s in answer.stages]} {answer.image_size} px, stem {answer.stem_channels}, head "
+            f"{answer.head_channels}; expected {[s.repeats for s in want.stages]} {[s.channels for s in want.stages]} "
+            f"{want.image_size} px, stem {want.stem_channels}, head {want.head_channels}")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -133,9 +135,9 @@ real_cost, network_named = library("effnet_lib.rules.cost.cost"), library("effne
 expected = [real_cost(reference(network_named(r.network), r.depth, r.width, r.resolution)).multiply_adds / 1e9 for r in rows]
 with switched_off("effnet_lib.rules.scaling.scale", "effnet_lib.rules.blocks.BlockKind.scaled_channels",
                   "effnet_lib.rules.blocks.BottleneckKind.scaled_channels"):
-    answers = [table3_flops(r) for r in rows]
-for row, answer, want in zip(rows, answers, expected):
-    assert math.isclose(answer, want, rel_tol=1e-9), f"{row.network} {row.scaling}: {answer}, expected {want}"
+    for row, want in zip(rows, expected):
+        answer = float(table3_flops(row))
+        assert math.isclose(answer, want, rel_tol=1e-9), f"{row.network} {row.scaling}: {answer}, expected {want}"
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -65,8 +65,8 @@ from effnet_lib.grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_objective")
 cases = [(rng.uniform(50, 90), rng.uniform(1e7, 4e10), rng.uniform(1e8, 1e9), rng.uniform(-0.3, 0.0)) for _ in range(30)]
-with switched_off("effnet_lib.rules.search", "effnet_lib.face"):
-    answers = [objective(*case) for case in cases]
+with switched_off("effnet_lib.rules.search", "effnet_lib.face"):   # checked as numbers inside
+    answers = [float(objective(*case)) for case in cases]
 for (a, f, t, w), answer in zip(cases, answers):
     assert math.isclose(answer, a * (f / t) ** w), f"objective{(a, f, t, w)} gave {answer}"
 ### END HIDDEN TESTS
@@ -106,9 +106,10 @@ rng = hidden_random("test_preferred_and_break_even")
 worlds = [{f"m{i}": (rng.uniform(60, 90), rng.uniform(1e8, 4e10)) for i in range(rng.randint(2, 8))} for _ in range(6)]
 settings = [(rng.uniform(1e8, 1e9), rng.uniform(-0.3, 0.0)) for _ in worlds]
 pairs = [((rng.uniform(60, 80), rng.uniform(1e8, 1e9)), (rng.uniform(80, 90), rng.uniform(2e9, 4e10))) for _ in range(6)]
-with switched_off("effnet_lib.rules.search", "effnet_lib.face"):
+with switched_off("effnet_lib.rules.search", "effnet_lib.face"):   # names and numbers only come out
     picks = [preferred(models, t, w) for models, (t, w) in zip(worlds, settings)]
-    ties = [break_even_w(a, b) for a, b in pairs]
+    assert all(type(pick) is str for pick in picks), "preferred returns a name"
+    ties = [float(break_even_w(a, b)) for a, b in pairs]
 for models, (t, w), pick in zip(worlds, settings, picks):
     best = max(a * (f / t) ** w for a, f in models.values())
     assert math.isclose(models[pick][0] * (models[pick][1] / t) ** w, best), f"preferred gave {pick} (w = {w})"
