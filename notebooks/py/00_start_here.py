@@ -203,21 +203,23 @@ print("device:", DEVICE)
 # this copy holds, so that nothing is claimed that is not there.
 
 # %%
-from effnet_lib.learn.experiments import RESULTS_DIR, load_results, results_path
+from effnet_lib.learn.experiments import RESULTS_DIR, read_results, results_path
 from effnet_lib.learn.hardware import describe
 from effnet_lib.learn.studies import STUDIES
 
 shipped = {}
+print(f"In {RESULTS_DIR.parent.name}/{RESULTS_DIR.name}/:")
 for name, presets in STUDIES.items():
     for preset in ("gpu", "cpu"):
-        if preset in presets:
-            records = load_results(presets[preset], warn=False)
-            if records:
-                shipped[presets[preset].label] = (len(records), sorted({describe(r["hardware"]) for r in records}))
-
-print(f"In {RESULTS_DIR.parent.name}/{RESULTS_DIR.name}/:")
-for label, (runs, machines) in shipped.items():
-    print(f"  {label + '.jsonl':22} {runs:3} runs, made on {'; '.join(machines)}")
+        path = results_path(presets[preset]) if preset in presets else None
+        if path is None or not path.exists():
+            continue
+        records, skipped = read_results(path, presets[preset])
+        machines = sorted({describe(r["hardware"]) for r in records})
+        left_out = f"; {len(skipped)} left out ({skipped[0].reason}, ...)" if skipped else ""
+        print(f"  {path.name:22} {len(records):3} runs{', made on ' + '; '.join(machines) if machines else ''}{left_out}")
+        if records:
+            shipped[presets[preset].label] = len(records)
 gpu_made = [label for label in shipped if label.endswith("-gpu")]
 MAKE_GPU = "`python -m effnet_lib.learn.experiments run figures table3 table7 --preset gpu` on a machine with a GPU"
 if not shipped:
