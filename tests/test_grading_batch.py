@@ -222,3 +222,27 @@ def test_a_grading_secret_changes_the_hidden_values_a_public_solution_shows(tmp_
         scores[secret] = {r.student: r.score for r in batch.results}
     assert scores[""] == {"copier": 3, "honest": 3}
     assert scores["spring term, exercise sheet 1"] == {"copier": 2, "honest": 3}
+
+
+def test_reaching_for_the_guard_or_the_secret_is_flagged_for_a_look_by_hand():
+    from nbformat.v4 import new_notebook
+
+    from effnet_lib.grading.scan import suspicious
+    nb = new_notebook(cells=[
+        new_code_cell("import os\nkey = os.environ['EFFNET_GRADING_SECRET']"),
+        new_code_cell("from effnet_lib.grading import own_work\nown_work.switched_off = None"),
+        new_code_cell("def area(r):\n    return 3.14159 * r * r")])
+    notes = suspicious(nb, {0, 1, 2}, label=lambda i: f"cell {i}")
+    assert any(n.startswith("cell 0") and "EFFNET_GRADING_SECRET" in n for n in notes)
+    assert any(n.startswith("cell 1") and "own_work" in n for n in notes)
+    assert not any(n.startswith("cell 2") for n in notes)
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 4])
+def test_each_kernel_gets_the_cores_its_job_can_have(jobs, monkeypatch):
+    import os
+
+    from effnet_lib.grading.__main__ import _isolation, _parser
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    args = _parser().parse_args(["grade", "somewhere", "--jobs", str(jobs)])
+    assert _isolation(args).limits.threads == 4 // jobs

@@ -11,6 +11,7 @@ one unless told ``--unsafe-no-sandbox``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -79,7 +80,10 @@ def _isolation(args) -> Isolation:
             raise GradingError(f"--secret-file {args.secret_file} could not be read: {error.strerror}") from error
         if not secret:
             raise GradingError(f"--secret-file {args.secret_file} is empty; put the secret on its first line")
-    limits = Limits(memory=int(args.memory * GiB), processes=args.max_processes)
+    # One math thread per core a job can have: two kernels with two threads each on two cores run
+    # several times slower than with one each.
+    threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs))
+    limits = Limits(memory=int(args.memory * GiB), processes=args.max_processes, threads=threads)
     return Isolation(confine=not args.unsafe_no_sandbox, limits=limits, expose=tuple(args.expose), secret=secret)
 
 

@@ -44,6 +44,8 @@ SUSPECT_NAMES = {
     "eval": "runs code built as text, which hides what it does",
     "__import__": "imports by a computed name",
     "sys.modules": "can swap the modules the tests import",
+    "own_work": "reaches the guard that switches the library off during the hidden tests",
+    "EFFNET_GRADING_SECRET": "reads the instructor's grading secret",
 }
 # These are suspect only as functions of their own: model.eval() is everyday PyTorch.
 NOT_AS_ATTRIBUTE = {"get_ipython", "setattr", "delattr", "exec", "eval", "__import__", "builtins", "gc", "ctypes"}
