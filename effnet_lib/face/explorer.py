@@ -130,18 +130,9 @@ def fit_budget(multiply_adds: float, alpha: float = 1.2, beta: float = 1.1, gamm
                          f"{base_cost / 1e9:.3f} billion ({base_cost:,}): no network of the family fits. "
                          f"Type a budget of at least {math.ceil(base_cost / 1e7) / 100:g}.")
 
-    def fits(hundredths: int) -> bool:
-        spec = scale(base, *compound(hundredths / 100, alpha, beta, gamma))
-        return cost(spec).multiply_adds <= multiply_adds
-
-    top = round(PHI_MAX * 100)
-    if fits(top):
+    if cost(scale(base, *compound(PHI_MAX, alpha, beta, gamma))).multiply_adds <= multiply_adds:
         return PHI_MAX
-    # phi_for_budget bisects to within 0.01; step up on the 0.01 grid to the exact largest fit.
-    hundredths = math.floor(phi_for_budget(multiply_adds, base, alpha, beta, gamma) * 100)
-    while hundredths < top and fits(hundredths + 1):
-        hundredths += 1
-    return hundredths / 100
+    return phi_for_budget(multiply_adds, base, alpha, beta, gamma)   # exact on the 0.01 grid
 
 
 def budget_note(s: Snapshot, multiply_adds: float) -> str:
