@@ -150,9 +150,9 @@ def test_summary_averages_seeds_and_keeps_their_range(study_records):
 def test_findings_call_a_difference_inside_the_seed_spread_noise(study_records):
     text = "\n".join(study_plots.findings(study_records))
     assert "At phi=1 (3.0x the baseline's multiply-adds): best is compound at 86.2%" in text
-    assert "by +1.0 points: larger than the seed spread" in text                # 0.862 - 0.852
-    assert "At phi=2" in text and "by +0.2 points: within the seed spread: noise" in text
-    assert "Scaling depth alone" in text and "the later steps gain less than the first" in text
+    assert "(resolution): +1.0 points, larger than the seed spread" in text        # 0.862 - 0.852
+    assert "At phi=2" in text and "+0.2 points, within the seed spread, so noise" in text
+    assert "Scaling width alone" in text and "each later step gains less than the first" in text  # +4.0, +0.5
 
 
 def test_findings_state_observation_2_from_the_grid(study_records):
@@ -160,7 +160,14 @@ def test_findings_state_observation_2_from_the_grid(study_records):
     assert "Figure 4 at the cost all bases reach" in text
     ranked = text.split("Figure 4 at the cost all bases reach")[1]
     assert ranked.split("): ", 1)[1].startswith("(d=2, r=1.3) 86.1%")       # first of the four at 5.5M
-    assert "As the paper's Observation 2 has it" in ranked
+    assert "as in the paper's Observation 2" in ranked
+
+
+def test_observation_2_is_not_claimed_when_the_deeper_finer_base_does_not_lead(study_records):
+    flipped = [{**r, "final_accuracy": r["final_accuracy"] - 0.05} if r["multipliers"]["depth"] == 2.0 else r
+               for r in study_records]
+    text = "\n".join(study_plots.findings(flipped))
+    assert "the paper's Observation 2 is not borne out here" in text
 
 
 def test_study_figures_draw_all_four_bases_and_every_strategy(study_records):

@@ -50,9 +50,8 @@ def _id(row: dict) -> str:
     return f"{row['network']}-{row['scaling']}"
 
 
-def test_table3_covers_three_networks_and_fourteen_rows():
-    assert len(TABLE_3) == 14
-    assert {r["network"] for r in TABLE_3} == {"mobilenet-v1", "mobilenet-v2", "resnet-50"}
+def test_every_known_gap_names_a_row_of_table3():
+    # A gap written down for a row that does not exist would explain nothing (a typo in a key).
     assert set(KNOWN_GAPS) <= {(r["network"], r["scaling"]) for r in TABLE_3}
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import textwrap
 from typing import Mapping, Sequence
 
 from .style import BASE_COLOURS, COLOURS, SYMBOLS, plain_log_labels
@@ -104,6 +105,7 @@ def _draw(ax, rows: Sequence[Mapping], label: str, colour: str, annotate: str | 
 
 def _axes_labels(ax, title: str) -> None:
     ax.set_xscale("log")
+    ax.margins(x=0.12, y=0.08)      # room for the labels beside the last points
     plain_log_labels(ax.xaxis)
     ax.set_xlabel("multiply-adds per image (millions, log scale)")
     ax.set_ylabel("test accuracy (%)")
@@ -117,10 +119,13 @@ def describe_study(results: Sequence[Mapping]) -> str:
     first = results[0]
     config = first["study"]
     devices = sorted({r["hardware"].get("gpu") or r["hardware"].get("cpu", "?") for r in results})
-    return (f"study {config['name']}-{config['preset']}: {first['data']['name']}, "
-            f"{first['data']['train_images']:,} training images, {config['recipe']['epochs']} epoch(s), "
-            f"tested on {first['data']['test_images']:,}; seeds {sorted({r['seed'] for r in results})}; "
-            f"on {', '.join(devices)}")
+    return (f"study {config['name']}-{config['preset']}: {first['data']['train_images']:,} {first['data']['name']} "
+            f"training images, {config['recipe']['epochs']} epoch(s), tested on {first['data']['test_images']:,}, "
+            f"seeds {', '.join(map(str, sorted({r['seed'] for r in results})))}; on {', '.join(devices)}")
+
+
+def _wrap(text: str, width: int = 110) -> str:
+    return "\n".join(textwrap.wrap(text, width))
 
 
 def figure_3(results: Sequence[Mapping]):
@@ -165,7 +170,7 @@ def figure_4(results: Sequence[Mapping]):
     if not lines:
         ax.text(0.5, 0.5, "no Figure 4 runs yet", transform=ax.transAxes, ha="center")
     _axes_labels(ax, "Figure 4 (the course's version): scaling width from different (depth, resolution) bases\n"
-                 + describe_study(results))
+                 + _wrap(describe_study(results)))
     if lines:
         ax.legend(fontsize=8, loc="lower right")
     return fig
@@ -184,7 +189,7 @@ def figure_8(results: Sequence[Mapping]):
             label = "compound scaling (Eq. 3)" if strategy == "compound" else f"scale by {strategy} alone"
             _draw(ax, baseline + points, label, COLOURS[strategy], marker="s" if strategy == "compound" else "o")
     _axes_labels(ax, "Figure 8 (the course's version): scaling the baseline by different methods\n"
-                 + describe_study(results))
+                 + _wrap(describe_study(results)))
     ax.legend(fontsize=8, loc="lower right")
     return fig
 
@@ -196,7 +201,7 @@ def _pct(value: float) -> str:
 
 
 def _verdict(difference: float, noise: float) -> str:
-    return "within the seed spread: noise" if abs(difference) <= noise else "larger than the seed spread"
+    return "within the seed spread, so noise" if abs(difference) <= noise else "larger than the seed spread"
 
 
 def findings(results: Sequence[Mapping]) -> list[str]:
@@ -229,23 +234,35 @@ def findings(results: Sequence[Mapping]) -> list[str]:
         if "compound" in at and singles:
             top = max(singles, key=lambda r: r["accuracy"])
             margin = at["compound"]["accuracy"] - top["accuracy"]
-            text += (f" Compound {'beats' if margin > 0 else 'does not beat'} the best single dimension "
-                     f"({top['strategy']}) by {100 * margin:+.1f} points: {_verdict(margin, noise)}.")
+            text += (f" Compound against the best single dimension ({top['strategy']}): {100 * margin:+.1f} points, "
+                     f"{_verdict(margin, noise)}.")
         lines.append(text)
     for name, sweep in single_dimension(results).items():
         if len(sweep) < 3:
             continue
-        gains = [b["accuracy"] - a["accuracy"] for a, b in zip(sweep, sweep[1:])]
-        first, rest = gains[0], gains[1:]
-        shape = ("the later steps gain less than the first (diminishing returns)" if max(rest) < first
-                 else "a later step gains more than the first")
-        below = [r for r in sweep[1:] if r["accuracy"] < sweep[0]["accuracy"] - noise]
-        lines.append(f"Scaling {name} alone ({SYMBOLS[name]} up to {sweep[-1][name]:.2g}): "
-                     + ", ".join(f"{100 * g:+.1f}" for g in gains) + f" points per step; {shape}"
-                     + (f"; {len(below)} network(s) end below the baseline by more than the noise" if below else "")
-                     + ".")
+        lines.append(_observation_1(name, sweep, noise))
     lines += _observation_2(results, noise)
     return lines
+
+
+def _observation_1(name: str, sweep: Sequence[Mapping], noise: float) -> str:
+    """One sentence on a single-dimension sweep: its gain per step, and its shape against the noise."""
+    gains = [b["accuracy"] - a["accuracy"] for a, b in zip(sweep, sweep[1:])]
+    first, later = gains[0], gains[1:]
+    if all(abs(g) <= noise for g in gains):
+        shape = "no step gains more than the seed spread"
+    elif first > noise and all(g <= noise for g in later):
+        shape = "it rises, then flattens: the later steps gain no more than the seed spread"
+    elif max(later) > first:
+        shape = "a later step gains more than the first: no sign of flattening yet"
+    else:
+        shape = "each later step gains less than the first, but more than the seed spread"
+    below = [r for r in sweep[1:] if r["accuracy"] < sweep[0]["accuracy"] - noise]
+    total = sweep[-1]["accuracy"] - sweep[0]["accuracy"]
+    return (f"Scaling {name} alone ({SYMBOLS[name]} up to {sweep[-1][name]:.2g}, {sweep[-1]['cost_ratio']:.1f}x the "
+            f"cost): " + ", ".join(f"{100 * g:+.1f}" for g in gains) + f" points per step, {100 * total:+.1f} in all; "
+            + shape + (f"; {len(below)} network(s) end below the baseline by more than the seed spread" if below else "")
+            + ".")
 
 
 def _at_cost(points: Sequence[Mapping], madds: float) -> float | None:
@@ -273,13 +290,19 @@ def _observation_2(results: Sequence[Mapping], noise: float) -> list[str]:
         middle = math.sqrt(low * high)
         at = {base: _at_cost(points, middle) for base, points in lines.items()}
         ranked = sorted(at.items(), key=lambda item: -item[1])
-        (top_base, top), (last_base, last) = ranked[0], ranked[-1]
-        out.append(f"Figure 4 at the cost all bases reach ({middle / 1e6:.1f}M multiply-adds): "
-                   + ", ".join(f"(d={d:g}, r={r:g}) {_pct(a)}" for (d, r), a in ranked)
-                   + f"; the best base leads the worst by {100 * (top - last):.1f} points: {_verdict(top - last, noise)}."
-                   + (" As the paper's Observation 2 has it, widening pays most from the deeper, higher-resolution base."
-                      if top_base == max(lines) and abs(top - last) > noise else
-                      " The paper's Observation 2 (the deeper, higher-resolution base gains most) is not borne out here."))
+        (top_base, top), (_, last) = ranked[0], ranked[-1]
+        text = (f"Figure 4 at the cost all bases reach ({middle / 1e6:.1f}M multiply-adds): "
+                + ", ".join(f"(d={d:g}, r={r:g}) {_pct(a)}" for (d, r), a in ranked)
+                + f"; the best base leads the worst by {100 * (top - last):.1f} points: {_verdict(top - last, noise)}.")
+        # Observation 2 names the base that is both deeper and finer than the baseline.
+        richest = max(lines, key=lambda base: (base[0], base[1]))
+        if richest[0] > 1 and richest[1] > 1 and (1.0, 1.0) in at:
+            lead = at[richest] - at[(1.0, 1.0)]
+            agrees = top_base == richest and lead > noise
+            text += (f" The deeper, finer base (d={richest[0]:g}, r={richest[1]:g}) is {100 * lead:+.1f} points from the "
+                     "(1, 1) base there: " + ("as in the paper's Observation 2, widening pays most from it."
+                                              if agrees else "the paper's Observation 2 is not borne out here."))
+        out.append(text)
     return out
 
 

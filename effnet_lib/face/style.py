@@ -7,6 +7,8 @@ accuracy curves.
 """
 from __future__ import annotations
 
+import math
+
 from matplotlib.ticker import FuncFormatter
 
 COLOURS = {"width": "tab:blue", "depth": "tab:orange", "resolution": "tab:green", "compound": "tab:red",
@@ -19,8 +21,15 @@ BASE_COLOURS = ("tab:blue", "tab:purple", "tab:orange", "tab:red")
 def plain_log_labels(axis) -> None:
     """Label a log axis 0.5, 1, 2, 5, 10 rather than 5 x 10^-1: easier to read off.
 
-    Minor ticks at 2 and 5 of each decade are labelled too, so an axis spanning less than a decade
-    still carries three or more numbers.
+    Minor ticks are labelled too, as many as the axis has room for: at 2 and 5 of each decade on a
+    wide axis, at 2, 3 and 5 on one spanning a decade or two, and at every one on an axis that spans
+    less than a decade, so a narrow axis still carries three or more numbers.
     """
+    def minor(value, _):
+        low, high = sorted(axis.get_view_interval())
+        decades = math.log10(high / low) if low > 0 else 3
+        digits = "23456789" if decades < 1 else ("235" if decades < 2 else "25")
+        return f"{value:g}" if f"{value:.0e}"[0] in digits else ""
+
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
+    axis.set_minor_formatter(FuncFormatter(minor))

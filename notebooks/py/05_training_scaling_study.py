@@ -134,8 +134,9 @@ plt.show()
 # and the paper's protocol. `studies.plan` turns it into runs:
 #
 # - **Compound models at the rule's own points**, Eq. 3 at $\phi = 1, 2, 3$: $d = 1.2^\phi$, $w = 1.1^\phi$,
-#   $r = 1.15^\phi$, rounded as the model rounds. A compound model must change all three dimensions after
-#   rounding, or `plan` refuses it: it would be a single-dimension model under another name.
+#   $r = 1.15^\phi$, rounded as the model rounds (the CPU study stops at $\phi = 2$ to fit a shared CPU).
+#   A compound model must change all three dimensions after rounding, or `plan` refuses it: it would be a
+#   single-dimension model under another name.
 # - **Rivals at equal cost.** For each compound model, the depth-, width- and resolution-only networks whose
 #   analytic multiply-adds are nearest its *real* cost (`rules.matching.nearest`, which walks the rounding
 #   staircase). Their multipliers are also Figure 3's sweeps.
@@ -143,7 +144,7 @@ plt.show()
 #   is the baseline and the width-only rivals.
 #
 # The runs of the CPU study, in the order they are trained (the first seed of $\phi = 1$ and $2$, then the
-# second seed, then $\phi = 3$, then the grid), with the cost of each:
+# second seed, then the grid; the GPU study adds $\phi = 3$ before the grid), with the cost of each:
 
 # %%
 shown_plan = studies.study("figures", "cpu")
@@ -185,14 +186,12 @@ display(plots.table(["strategy", "group", "d", "w", "r", "blocks", "multiply-add
 # %%
 deepest = max((r for r in studies.plan(shown_plan) if r.variant.strategy == "depth"), key=lambda r: r.variant.depth)
 model = experiments.build_model(shown_plan, deepest).eval()
-x = prepare_images(data.test_images[:8], shown_plan.base.image_size, data.mean, data.std)
-plain = experiments.build_model(shown_plan, studies.Run(studies.Variant("baseline"), 0)).eval()
 residual = [m for m in model.modules() if isinstance(m, en.MBConv) and m.residual]
 with torch.no_grad():
-    unchanged = all(torch.equal(block(torch.ones(1, block.project[0].out_channels, 4, 4)),
-                                torch.ones(1, block.project[0].out_channels, 4, 4)) for block in residual)
+    identity = all(torch.equal(block(x), x) for block in residual
+                   for x in [torch.randn(2, block.project[0].out_channels, 4, 4)])
 print(f"{deepest.key}: {model.spec.num_blocks} blocks, {len(residual)} of them residual; "
-      f"every residual block is the identity at the start: {unchanged}")
+      f"every residual block returns its input at the start: {identity}")
 
 # %% [markdown]
 # ## Train the baseline live
