@@ -364,3 +364,16 @@ def test_parts_run_apart_merge_into_one_file_with_their_weights(tmp_path):
     merged = read_results(target, s)[0]
     assert sorted(r["seed"] for r in merged) == [0, 1]
     assert set(torch.load(experiments.weights_path(target), weights_only=True)) == {r["key"] for r in merged}
+
+
+def test_no_variant_of_the_shipped_study_ends_below_its_baseline():
+    # The recipe must train every variant: a scaled network that ends below the baseline by more than
+    # the seed spread would mean the recipe failed it (as the first CPU study's depth variants did).
+    from effnet_lib.face import study_plots
+
+    _, results = _shipped("figures")
+    rows = study_plots.summarize(results)
+    baseline = next(r for r in rows if r["strategy"] == "baseline")
+    noise = study_plots.noise_level(results)
+    for r in rows:
+        assert r["accuracy"] >= baseline["accuracy"] - noise, (r["strategy"], r["group"], r["accuracy"])

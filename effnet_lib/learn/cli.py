@@ -95,7 +95,9 @@ def add_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...
             continue
         kind, optional = _parts(hints[f.name])
         shown = (defaults or {}).get(f.name, f.default if f.default is not dataclasses.MISSING else None)
-        help_text = helps[f.name] + (f" (default: {shown})" if shown is not None else "")
+        help_text = helps[f.name]
+        if shown not in (None, ()) and "default" not in help_text:   # a comment may already say it
+            help_text += f" (default: {shown})"
         option = _option(f.name)
         if kind is bool:
             group.add_argument(option, dest=f.name, action=argparse.BooleanOptionalAction,
