@@ -162,18 +162,18 @@ display(plots.table(["strategy", "group", "d", "w", "r", "blocks", "multiply-add
                      "parameters"], rows))
 
 # %% [markdown]
-# Two things to notice. First, compound scaling at $\phi = 1$ costs well over the $2\times$ Eq. 3 promises.
-# With stages of one or two blocks, $d = 1.2$ rounds up to a whole extra block in every stage, and at 16 px one
-# more pixel changes the size of every later feature map. The rivals are matched to this real cost, so the
-# comparison stays fair. Second, the resolution rivals need far more pixels than 28 to cost as much: their
-# images are upsampled.
+# Two things to notice. First, compound scaling at $\phi = 1$ costs more than three times the baseline, not the
+# $2\times$ Eq. 3 promises. With stages of one or two blocks, $d = 1.2$ rounds up to a whole extra block in every
+# stage, and at 16 px two more pixels change the size of every later feature map. The rivals are matched to this
+# real cost, so the comparison stays fair. Second, to cost as much as the compound model at $\phi = 2$,
+# resolution alone needs more pixels than the images have: the table marks that rival's images as upsampled.
 #
 # ## A recipe that does not fail the deeper networks
 #
-# The first version of this study trained on 1,200 images for 3 epochs: its baseline stayed near 60% and the
-# deepest variants near chance. That measures the optimiser, not scaling. In a few hundred steps a deep network
-# starts far from anything useful, and the short schedule ends before it gets there. The study now trains every
-# variant (never only some) with the usual remedies for short schedules:
+# A schedule of a few hundred steps can fail a deep network: freshly initialised, a stack of fifty blocks starts
+# far from anything useful, and training may end before it gets there. A deep variant that loses then measures
+# the optimiser, not scaling. So the study trains every variant (never only some) with the usual remedies for
+# short schedules:
 #
 # - the **last BatchNorm of every residual block starts at zero** (timm's `zero_init_last`), so each block starts
 #   as the identity and a network with five times the blocks starts out computing what the baseline does;
@@ -288,11 +288,10 @@ for line in study_plots.findings(results):
     print("-", line)
 
 # %% [markdown]
-# Read them with the scale in mind. The CPU study is a baseline of 200,000 parameters trained for 312 steps:
-# differences of a point or two between strategies are near the seed spread, and a network that learns faster
-# in 312 steps is not the same as one that ends better after 350 epochs. The paper's gap comes from networks
-# trained to convergence on ImageNet's 224 px photos; here the images are 28 px, so resolution past 28 px
-# only upsamples.
+# Read them with the scale in mind. The CPU study is a baseline of 200,000 parameters trained for 312 steps, and
+# a network that learns faster in 312 steps is not the same as one that ends better after 350 epochs. The
+# paper's gap comes from networks trained to convergence on ImageNet's 224 px photos; here the images are
+# 28 px, so resolution past 28 px only upsamples.
 #
 # ## Table 7, twice
 #

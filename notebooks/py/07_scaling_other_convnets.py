@@ -315,8 +315,8 @@ for row in paper.TABLE_3:
 
 # %% [markdown]
 # The sentences above are this study's answer at its own scale. Where they differ, three
-# differences from ImageNet are the first suspects: a few hundred optimiser steps where the paper trained for
-# 350 epochs; 28 px images, so resolution past 28 px only upsamples; and a cost of a few million multiply-adds,
+# differences from ImageNet are the first suspects: one pass over 10,000 images where the paper trained for
+# 350 epochs on ImageNet; 28 px images, so resolution past 28 px only upsamples; and a cost of a few million multiply-adds,
 # where the fixed stem, head and classifier are a large share.
 
 # %% [markdown]
