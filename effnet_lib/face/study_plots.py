@@ -172,7 +172,7 @@ def figure_4(results: Sequence[Mapping]):
     _axes_labels(ax, "Figure 4 (the course's version): scaling width from different (depth, resolution) bases\n"
                  + _wrap(describe_study(results)))
     if lines:
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="best")
     return fig
 
 
@@ -190,7 +190,7 @@ def figure_8(results: Sequence[Mapping]):
             _draw(ax, baseline + points, label, COLOURS[strategy], marker="s" if strategy == "compound" else "o")
     _axes_labels(ax, "Figure 8 (the course's version): scaling the baseline by different methods\n"
                  + _wrap(describe_study(results)))
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left")
     return fig
 
 

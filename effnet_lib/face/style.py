@@ -22,13 +22,13 @@ def plain_log_labels(axis) -> None:
     """Label a log axis 0.5, 1, 2, 5, 10 rather than 5 x 10^-1: easier to read off.
 
     Minor ticks are labelled too, as many as the axis has room for: at 2 and 5 of each decade on a
-    wide axis, at 2, 3 and 5 on one spanning a decade or two, and at every one on an axis that spans
-    less than a decade, so a narrow axis still carries three or more numbers.
+    wide axis, at 2, 3 and 5 on one spanning a decade or two, and on an axis that spans less than a
+    decade at 2, 3, 4 and 5, so a narrow axis still carries three or more numbers.
     """
     def minor(value, _):
         low, high = sorted(axis.get_view_interval())
         decades = math.log10(high / low) if low > 0 else 3
-        digits = "23456789" if decades < 1 else ("235" if decades < 2 else "25")
+        digits = "2345" if decades < 1 else ("235" if decades < 2 else "25")
         return f"{value:g}" if f"{value:.0e}"[0] in digits else ""
 
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))

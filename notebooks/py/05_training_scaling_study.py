@@ -211,8 +211,11 @@ print(f"{baseline_run.key}: test accuracy {record['final_accuracy']:.2%} on {rec
       f"test images, {time.perf_counter() - started:.0f} s on {describe(record['hardware'])}")
 stored = {r["key"]: r for r in experiments.load_results(live, warn=False)}
 if baseline_run.key in stored:
-    print(f"the stored study's run with the same settings: {stored[baseline_run.key]['final_accuracy']:.2%} "
-          f"(CPU arithmetic differs a little between machines and thread counts)")
+    before = stored[baseline_run.key]["final_accuracy"]
+    print(f"the stored study's run with the same settings: {before:.2%} "
+          + ("(the same)" if before == record["final_accuracy"] else
+             f"({100 * (record['final_accuracy'] - before):+.2f} points here: arithmetic differs a little "
+             "between machines, thread counts and library versions)"))
 
 # %% [markdown]
 # ## The stored study
@@ -307,7 +310,7 @@ rows = []
 for label, (d, w, r) in printed.items():
     c = en.cost(en.scale(en.B0, d, w, r)).multiply_adds
     rows.append((label, f"{paper.TABLE_7[label].flops_billions:g}B", f"{c / 1e9:.3f}B", f"{c / b0:.2f}x",
-                 f"{compound_cost / c - 1:+.0%}", f"{paper.TABLE_7[label].top1:g}%"))
+                 f"{compound_cost / c - 1:+.0%}", f"{paper.TABLE_7[label].top1:.1f}%"))
 display(plots.table(["Table 7 row", "printed FLOPS", "library multiply-adds", "x B0",
                      "compound's extra cost", "printed top-1"], rows))
 
