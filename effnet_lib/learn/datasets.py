@@ -416,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--root", default=None, help=f"data folder (default: {COURSE_DATA_DIR})")
     parser.add_argument("--sample", default=None, type=Path, metavar="FILE.npz",
                         help="also save the first 500 test images there (Fashion-MNIST only), e.g. "
-                             "data/cam_models/fashion_mnist_test_sample.npz for notebook 6")
+                             "data/samples/fashion_mnist_test_sample.npz for notebook 6")
     args = parser.parse_args(argv)
     if args.sample is not None and args.dataset != "fashion-mnist":
         parser.error("--sample saves Fashion-MNIST test images; name fashion-mnist.")

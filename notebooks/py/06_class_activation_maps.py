@@ -154,21 +154,12 @@ print(f"By our count the compound model costs {min(over.values()):.0%} to {max(o
 # - the **depth**, **width** and **resolution** models each scale one dimension, by the multiplier whose
 #   counted multiply-adds come nearest the compound model's (the matched set the paper's table lacks).
 #
-# The table is read from the models' records. (Until the engine's Table 7 study has stored a model of every
-# strategy, the cell falls back to an earlier set in `data/cam_models/` and says so.)
+# The table is read from the models' records.
 
 # %%
 from effnet_lib.learn.experiments import load_trained_models
 
-try:
-    models = cam.from_study(load_trained_models("table7"))
-    missing = sorted(set(cam.STRATEGIES) - {m.strategy for m in models})
-except FileNotFoundError as error:
-    models, missing = [], [str(error)]
-if missing:
-    print(f"The Table 7 study's models are not all stored yet (missing: {', '.join(missing)}).\n"
-          "Using the earlier set in data/cam_models/ instead.\n")
-    models = cam.load_cam_models()
+models = cam.from_study(load_trained_models("table7"))
 ours = cam.scaling_table(models)
 base_flops = ours[0]["multiply_adds"]
 print(f"The scaled models cost {min(r['multiply_adds'] for r in ours[1:]) / base_flops:.2f}x to "

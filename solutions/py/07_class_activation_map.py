@@ -19,9 +19,8 @@
 # *Goes with course notebook 6, class activation maps (the paper's Figure 7).*
 #
 # The networks here are the course's trained ones: small EfficientNets scaled from the same baseline
-# and trained on Fashion-MNIST, the models of notebook 6 (the experiment engine's Table 7 study, or the
-# earlier set in `data/cam_models/` while that study is incomplete). Each ends in a 1x1 "head"
-# convolution, global average pooling and one linear layer, so it scores class `c` as
+# and trained on Fashion-MNIST, the models of notebook 6 (the experiment engine's Table 7 study). Each
+# ends in a 1x1 "head" convolution, global average pooling and one linear layer, so it scores class `c` as
 # `score_c = sum_k W[c, k] * mean(A_k) + b_c`, where `A_k` is the k-th channel of the head's output.
 # Keeping the positions instead of averaging them gives the **class activation map** (Zhou et al.
 # 2016), `CAM_c(i, j) = sum_k W[c, k] * A_k(i, j)`: where the evidence for `c` lies. Grad-CAM
@@ -53,13 +52,7 @@ from effnet_lib.learn.experiments import load_trained_models
 
 # The baseline and the compound-scaled model, every seed stored, as notebook 6 finds them.
 WANTED = ("baseline", "compound")
-try:
-    trained = [m for m in cam.from_study(load_trained_models("table7")) if m.strategy in WANTED]
-except FileNotFoundError:
-    trained = []
-if {m.strategy for m in trained} != set(WANTED):
-    print("The Table 7 study has not stored both models yet; using the earlier set in data/cam_models/.")
-    trained = cam.load_cam_models(strategies=WANTED)
+trained = [m for m in cam.from_study(load_trained_models("table7")) if m.strategy in WANTED]
 models = {(m.strategy, m.seed): m for m in trained}
 images, labels, classes = cam.load_sample()   # uint8 Fashion-MNIST test images (N, 1, 28, 28), their labels
 for m in models.values():
