@@ -31,7 +31,6 @@ import collections
 import json
 import multiprocessing
 import os
-import platform
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -41,6 +40,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+from effnet_lib.learn.hardware import describe, hardware  # noqa: E402
 from effnet_lib.model.network import efficientnet  # noqa: E402
 from effnet_lib.rules.architecture import SMALL_B0  # noqa: E402
 
@@ -414,7 +414,7 @@ def main(argv=None) -> dict:
                         warmup=args.warmup if args.warmup is not None else (10 if cuda else 1),
                         compile_backend=args.compile_backend)
     modes = args.modes or (["eager", "compile"] if cuda else ["eager"])
-    where = torch.cuda.get_device_name(0) if cuda else f"{platform.processor() or platform.machine()} CPU"
+    where = describe(hardware("cuda" if cuda else "cpu"))
     print(f"{where}, torch {torch.__version__}: batch {settings.batch}, {settings.image_size} px, "
           f"{'bf16 autocast, channels-last' if cuda else 'float32'}, {settings.steps} timed steps after "
           f"{settings.warmup} warm-up", flush=True)

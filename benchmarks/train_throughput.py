@@ -43,6 +43,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 from effnet_lib.learn.datasets import ImageData, load_dataset, tiny_dataset  # noqa: E402
 from effnet_lib.learn.train import COMPILE_MODES, recipe, train  # noqa: E402
+from effnet_lib.learn.hardware import describe, hardware  # noqa: E402
 from effnet_lib.model.network import efficientnet  # noqa: E402
 from effnet_lib.rules.architecture import SMALL_B0  # noqa: E402
 from effnet_lib.rules.scaling import scale  # noqa: E402
@@ -249,7 +250,7 @@ def main(argv=None) -> dict:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     data = make_data(args)
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({os.cpu_count()} cores)"
+    where = describe(hardware(device))
     out = {"device": where, "torch": torch.__version__, "model": model_name, "batch": batch, "data": repr(data),
            "epochs": args.epochs, "loops": [], "skipped": []}
     print(f"{where}, torch {torch.__version__}: {model_name}, batch {batch}, {data}", flush=True)

@@ -83,11 +83,6 @@ class Latency:
                 f"on {self.device}, {self.threads} thread(s))")
 
 
-def machine_description(device: torch.device | str = "cpu") -> str:
-    """A short label for the hardware, to keep beside any timing: `hardware.describe` of its record."""
-    return describe(hardware(device))
-
-
 def _synchronize(device: torch.device) -> None:
     # GPU kernels run asynchronously: without waiting, the clock would stop before the work is done.
     if device.type == "cuda":

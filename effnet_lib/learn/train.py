@@ -46,6 +46,7 @@ import torch.nn.functional as F
 
 from .batches import Batches, _mix
 from .datasets import ImageData, load_dataset
+from .hardware import describe, hardware
 
 __all__ = ["Recipe", "RECIPES", "recipe", "learning_rate", "History", "CheckpointError", "COMPILE_MODES",
            "TrainingRun", "train", "evaluate", "load_checkpoint", "check_output_file", "main"]
@@ -450,7 +451,7 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
             if isinstance(m, nn.modules.batchnorm._BatchNorm):
                 m.momentum = r.bn_momentum
     optimizer = _optimizer(r, model)
-    history = History(recipe=asdict(r), seed=seed, image_size=image_size, device=_device_name(device),
+    history = History(recipe=asdict(r), seed=seed, image_size=image_size, device=describe(hardware(device)),
                       world_size=world)
 
     start = 0
@@ -569,12 +570,6 @@ def _seed_running_statistics(model: nn.Module, x: torch.Tensor) -> None:
 def _fresh(norm: nn.modules.batchnorm._BatchNorm) -> bool:
     """Whether a BatchNorm still holds the statistics it was created with (mean 0, variance 1)."""
     return bool((norm.running_mean == 0).all() and (norm.running_var == 1).all())
-
-
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"cpu ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
 
 
 # --------------------------------------------------------------------------- command line
