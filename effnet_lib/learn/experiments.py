@@ -186,7 +186,7 @@ def build_model(study: Study, run: Run) -> torch.nn.Module:
 
 
 def train_run(study: Study, run: Run, data: ImageData, device: str | None = None, compile: bool = False,
-              progress: bool = True) -> tuple[dict, torch.nn.Module]:
+              progress: bool = True, bar=None) -> tuple[dict, torch.nn.Module]:
     """Train one run; return its record (not yet written) and the trained model."""
     from .train import train
 
@@ -196,7 +196,8 @@ def train_run(study: Study, run: Run, data: ImageData, device: str | None = None
         # Channels-last lets the CPU's depthwise convolutions run about 1.5 times faster.
         model = model.to(memory_format=torch.channels_last)
     started = time.perf_counter()
-    history = train(model, data, study.recipe, seed=run.seed, device=device, compile=compile, progress=progress)
+    history = train(model, data, study.recipe, seed=run.seed, device=device, compile=compile, progress=progress,
+                    label=f"{run.variant.strategy} {run.key}", bar=bar)
     wall = time.perf_counter() - started
     c = cost(spec, num_classes=study.num_classes)
     base_cost = cost(study.base, num_classes=study.num_classes).multiply_adds

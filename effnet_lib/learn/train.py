@@ -37,7 +37,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.distributed as dist
@@ -405,18 +405,25 @@ def check_output_file(path: str | os.PathLike, what: str, example: str = "run.pt
     return path
 
 
+def _tqdm_bar(label: str, **options):
+    from tqdm.auto import tqdm
+    return tqdm(desc=label, **options)
+
+
 def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "short", *,
           epochs: int | None = None, image_size: int | None = None, device: str | torch.device | None = None,
           seed: int = 0, checkpoint: str | os.PathLike | None = None, resume: bool = False,
           overwrite: bool = False, compile: bool | str = False, progress: bool = True, label: str | None = None,
-          on_epoch_end: Callable[[dict], None] | None = None) -> History:
+          bar: Callable[..., Any] | None = None, on_epoch_end: Callable[[dict], None] | None = None) -> History:
     """Train ``model`` on ``data`` with ``training_recipe``; return the per-epoch :class:`History`.
 
     ``image_size`` defaults to the model's own (``model.spec.image_size``) or the data's native
     size. With ``checkpoint``, the state is saved after every epoch; ``resume=True`` continues
     from it (and starts afresh when the file does not exist yet); an existing file is otherwise
     refused unless ``overwrite=True``. ``compile`` is False, True or a mode of ``COMPILE_MODES``.
-    ``label`` names the progress bar (default: the model's name and image size).
+    ``label`` names the progress bar (default: the model's name and image size). ``bar`` makes it,
+    called as ``bar(total=..., initial=..., label=..., unit=..., disable=...)``; the default is tqdm's,
+    and a notebook passes ``effnet_lib.face.static.progress``, whose bar a saved notebook shows as it ended.
     ``on_epoch_end`` is called with each epoch's record after its checkpoint is written (raise
     from it to stop early; the run can be resumed).
     """
@@ -488,9 +495,9 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
         evaluation_step = compiled
     graphs = cuda and mode == "reduce-overhead"
 
-    from tqdm.auto import tqdm
-    bar = tqdm(total=r.epochs * steps, initial=start * steps, disable=not progress or rank != 0,
-               desc=label or f"{getattr(spec, 'name', type(model).__name__)} @ {image_size}px", unit="step")
+    shown_bar = (bar or _tqdm_bar)(total=r.epochs * steps, initial=start * steps, disable=not progress or rank != 0,
+                                   label=label or f"{getattr(spec, 'name', type(model).__name__)} @ {image_size}px",
+                                   unit="step")
     shown = _LatestLoss(device)
     for epoch in range(start, r.epochs):
         # Every random draw of this epoch (dropout, stochastic depth, order, augmentation) follows
@@ -513,9 +520,9 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
             loss.backward()
             optimizer.step()
             totals += tally   # summed on the device: no step waits for the GPU
-            bar.update()
-            if not bar.disable and (latest := shown.offer(i, loss)) is not None:
-                bar.set_postfix(epoch=epoch + 1, loss=f"{latest:.3f}", refresh=False)
+            shown_bar.update()
+            if not shown_bar.disable and (latest := shown.offer(i, loss)) is not None:
+                shown_bar.set_postfix(epoch=epoch + 1, loss=f"{latest:.3f}", refresh=False)
         if dist.is_initialized():
             dist.all_reduce(totals)
             for buffer in model.buffers():  # BatchNorm statistics: every rank keeps rank 0's
@@ -527,7 +534,7 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
                   "seconds": time.perf_counter() - started,
                   "images_per_second": count / train_seconds}
         history.epochs.append(record)
-        bar.set_postfix(epoch=epoch + 1, test_accuracy=f"{record['test_accuracy']:.4f}")
+        shown_bar.set_postfix(epoch=epoch + 1, test_accuracy=f"{record['test_accuracy']:.4f}")
         if path is not None and rank == 0:
             _save_atomically({"format": CHECKPOINT_FORMAT, "epoch": epoch + 1, "model": model.state_dict(),
                               "optimizer": optimizer.state_dict(), "history": history.epochs,
@@ -537,7 +544,7 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
             dist.barrier()  # nobody starts the next epoch (or returns) before the checkpoint exists
         if on_epoch_end is not None:
             on_epoch_end(record)
-    bar.close()
+    shown_bar.close()
     return history
 
 

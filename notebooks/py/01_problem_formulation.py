@@ -336,6 +336,5 @@ objective.ObjectiveExplorer()
 # 5. In the search objective, what does moving $T$ do to the ranking of models, and what does $w$ do?
 # 6. Why does rounding repeats *up* make an odd depth factor such as 1.1 add a whole layer to every stage?
 #
-# **Exercises:** `exercises/01_rounding` (write `round_filters` and `round_repeats`) and
-# `exercises/02_multiply_adds` (count a convolution's and a depthwise block's multiply-adds by hand).
+# **Exercise:** `exercises/01_rounding` (write `round_filters` and `round_repeats`, then B1..B7's stage tables).
 # Next notebook: each dimension alone, and where it stops paying off.

@@ -483,5 +483,6 @@ print(f"Last base (d=2.0, r=1.3): 224 x 1.3 = {224 * 1.3:.1f}, so {last.image_si
 # 4. In Figure 5, which network does B3 beat with about 18 times fewer FLOPS?
 # 5. The grid search at $\phi = 1$ can be costed in seconds. Which part of it needs training, and why?
 #
-# **Exercises:** `exercises/03_compound_scaling` (the rule and a FLOPS budget) and `exercises/06_grid_search`
-# (the search for $\alpha, \beta, \gamma$). Next: notebook 4 opens up the layers being scaled.
+# **Exercises:** `exercises/03_compound_scaling` (the rule and a FLOPS budget), `exercises/06_grid_search`
+# (the search for $\alpha, \beta, \gamma$ at the real, rounded cost) and `exercises/12_search_objective`
+# (the objective that chose B0). Next: notebook 4 opens up the layers being scaled.

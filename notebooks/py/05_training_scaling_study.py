@@ -77,7 +77,7 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 import effnet_lib as en
-from effnet_lib.face import plots, study_plots
+from effnet_lib.face import plots, static, study_plots
 from effnet_lib.learn import datasets, experiments, studies
 from effnet_lib.learn.hardware import describe
 from effnet_lib.model.inputs import prepare_images
@@ -206,7 +206,7 @@ live_data = datasets.load_dataset(live.data, train=live.train_images, test=live.
 baseline_run = studies.plan(live)[0]
 print(live.recipe)
 started = time.perf_counter()
-record, _ = experiments.train_run(live, baseline_run, live_data, device=DEVICE)
+record, _ = experiments.train_run(live, baseline_run, live_data, device=DEVICE, bar=static.progress)
 print(f"{baseline_run.key}: test accuracy {record['final_accuracy']:.2%} on {record['data']['test_images']:,} "
       f"test images, {time.perf_counter() - started:.0f} s on {describe(record['hardware'])}")
 stored = {r["key"]: r for r in experiments.load_results(live, warn=False)}
@@ -379,5 +379,6 @@ if RERUN or SMOKE:
 # 6. Table 7 prints 1.8B FLOPS for depth, width and compound alike. What does the analytic cost model say, and why
 #    does it matter for reading the table?
 #
-# **Exercise:** `exercises/03_compound_scaling` (the rule and a FLOPS budget, the matching this notebook's
-# rivals rely on). Next: notebook 6 looks inside the Table 7 models with class activation maps (Figure 7).
+# **Exercises:** `exercises/08_matched_flops` (match single-dimension rivals to a compound model's real cost,
+# as this study does) and `exercises/09_width_interaction` (Observation 2 from stored runs, with the seed
+# spread). Next: notebook 6 looks inside the Table 7 models with class activation maps (Figure 7).

@@ -346,7 +346,7 @@ for row in paper.TABLE_3:
 #    $r = 2$?
 # 5. Two rows of the small table differ by less than the seed spread. What may you say about them?
 #
-# **Exercises:** `exercises/02_multiply_adds` (count the multiply-adds of a stage yourself) and
-# `exercises/03_compound_scaling` (the rule and a FLOPS budget) practise exactly what this notebook applies.
+# **Exercise:** `exercises/10_scaling_other_convnets` (one scale function for MobileNetV1/V2 and ResNet, and
+# Table 3's FLOPS with their gaps) practises exactly what this notebook applies.
 # To go further: find the compound $(d, w, r)$ that best matches MobileNetV2's printed 1.3B, and ask whether a
 # different one would be as defensible; or add a seed to the `table3` study and see which differences survive. Next: notebook 8 asks whether fewer FLOPS also means less time.

@@ -384,7 +384,8 @@ print(f"Table 5's summary: state of the art on {summary['state_of_the_art']} of 
 # 5. Why does the pretrained Lite0 need its grey images copied into three channels?
 # 6. Table 5's B0 has 4M parameters, not B0's 5.3M. Where did the other 1.3M go?
 #
-# **Exercises:** there is no graded exercise for this notebook. Try these: set `THREADS = None` and see how
+# **Exercise:** `exercises/11_latency_and_choice` (Table 4's protocol on your device, then the best model
+# under a time budget). To go further: set `THREADS = None` and see how
 # the ratios move with all your cores; time B0 at 112, 224 and 448 px and check whether latency grows like
 # $r^2$ as FLOPS do; freeze everything but the new classifier in the pretrained Lite0
 # (`p.requires_grad_(False)` for `model.stem`, `model.stages`, `model.head`) and compare its curve with
