@@ -88,14 +88,6 @@ def test_candidate_grid_plots_every_candidate():
         plots.candidate_grid([])
 
 
-def test_top_predictions_needs_matching_lists():
-    import numpy as np
-    fig = plots.top_predictions(np.zeros((4, 4, 3)), ["cat", "dog"], [0.7, 0.2])
-    assert len(fig.axes[1].patches) == 2
-    with pytest.raises(ValueError, match="as many labels"):
-        plots.top_predictions(np.zeros((4, 4, 3)), ["cat"], [0.7, 0.2])
-
-
 def test_table_renders_markdown_and_checks_row_lengths():
     t = plots.table(["network", "parameters"], [("b0", f"{en.cost('b0').parameters:,}")])
     assert t._repr_markdown_().splitlines() == ["| network | parameters |", "| --- | --- |", "| b0 | 5,288,548 |"]

@@ -220,23 +220,6 @@ def candidate_grid(candidates: Sequence[Mapping], chosen: Mapping | None = None,
     return fig
 
 
-def top_predictions(image, labels: Sequence[str], probabilities: Sequence[float], title: str = "",
-                    axes=None) -> Figure:
-    """A photo next to a bar chart of the classifier's top-k classes and their probabilities."""
-    if len(labels) != len(probabilities) or not labels:
-        raise ValueError(f"need as many labels as probabilities (and at least one); got "
-                         f"{len(labels)} and {len(probabilities)}.")
-    fig, (left, right) = _axes(axes, 2, (9, 3))
-    left.imshow(image)
-    left.axis("off")
-    left.set_title(title, fontsize=9)
-    order = list(range(len(labels)))[::-1]
-    right.barh([labels[i] for i in order], [probabilities[i] for i in order], color="tab:blue")
-    right.set_xlim(0, 1)
-    right.set_xlabel("probability")
-    return fig
-
-
 class Table(NamedTuple):
     """Rows shown as a Markdown table in a notebook (and as plain text elsewhere)."""
 
