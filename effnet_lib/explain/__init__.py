@@ -2,7 +2,7 @@
 
     maps    class activation maps through the `grad-cam` package, with the input checked first
     focus   how much of a map falls on the object (the paper's "more relevant regions", counted)
-    cam     the stored small scaled models of Figure 7 (interim: moves to learn's experiment engine)
+    cam     the Table 7 models the experiment engine kept, as the explain layer sees them
 
 Imports the model layer (and the rules it needs); never learn or face, so explaining a model
 does not depend on how it was trained. The figures are in `face.cam_figures`.
