@@ -206,6 +206,19 @@ def test_the_process_limit_holds_for_root(tmp_path):
     assert uid != 0 and made < 16, (done.stdout, done.stderr)
 
 
+def test_folders_under_tmp_stay_readable_inside_the_private_tmp(tmp_path):
+    """A CI clone (its virtual environment, the course's files) may live under /tmp: the kernel's
+    private /tmp must not hide what is bound there."""
+    shared = tmp_path / "shared"              # pytest's tmp_path is under /tmp
+    shared.mkdir()
+    (shared / "data.txt").write_text("read through the private /tmp")
+    with Sandbox(Isolation(expose=(shared,))) as sandbox:
+        done = subprocess.run(sandbox.command([sys.executable, "-I", "-S", "-c",
+                                               f"print(open({str(shared / 'data.txt')!r}).read())"]),
+                              capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "read through the private /tmp", done.stderr
+
+
 def test_grading_refuses_to_expose_the_solutions_to_kernels(tmp_path):
     with pytest.raises(GradingError, match="every sandboxed kernel can read"):
         check_hidden([PACKAGE / "grading"])

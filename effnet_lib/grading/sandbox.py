@@ -177,6 +177,11 @@ class Sandbox:
                 args += ["--symlink", os.readlink(top), top]
             elif os.path.isdir(top):
                 args += ["--ro-bind", top, top]
+        # The private /tmp comes before the binds: a checkout or virtual environment under /tmp (a CI
+        # clone, say) is then bound on top of it, where mounting it after would hide them.
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        for tmp in ("/tmp", "/dev/shm"):
+            args += ["--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", tmp]
         binds = [(Path(path), Path(path)) for path in ETC_FILES if os.path.exists(path)]
         binds += [(path.resolve(), path) for path in read_only_paths(self.expose)]
         binds.append((LAUNCHER, Path(LAUNCHER_INSIDE)))
@@ -184,9 +189,6 @@ class Sandbox:
         args += _parent_folders([inside for _, inside in binds] + [self.folder])
         for host, inside in binds:
             args += ["--ro-bind", str(host), str(inside)]
-        args += ["--proc", "/proc", "--dev", "/dev"]
-        for tmp in ("/tmp", "/dev/shm"):
-            args += ["--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", tmp]
         args += ["--bind", str(self.folder), str(self.folder)]
         args += ["--hostname", "sandbox", "--clearenv"]
         for name, value in self.environment().items():
