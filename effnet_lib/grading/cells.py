@@ -86,7 +86,3 @@ def read_notebook(path: Path) -> NotebookNode:
     nb.setdefault("metadata", {})
     return nbformat.from_dict(nb)
 
-
-def write_notebook(nb: NotebookNode, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(path))
