@@ -9,7 +9,6 @@ so agreement between the two is evidence, not tautology.
 """
 import math
 
-import torch
 import torch.nn.functional as F
 
 # The stride of each of the seven stages, from the reference's block strings (the same for every Lite).

@@ -1,5 +1,4 @@
 """Table 1 as data and the scaling rules of Section 3 (Eq. 2 and Eq. 3)."""
-import math
 import subprocess
 import sys
 

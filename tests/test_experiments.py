@@ -1,9 +1,7 @@
 """The experiment engine: cost matching, the paper's protocol as a plan, JSON-lines results that
 survive a kill, the runner and its command line, and the CPU study the course ships."""
 
-import json
 import math
-import warnings
 from dataclasses import replace
 
 import pytest
@@ -12,7 +10,7 @@ import torch
 import effnet_lib as en
 from effnet_lib.learn import experiments, records, studies
 from effnet_lib.learn.experiments import RunOptions, load_trained_models, main, read_results, run_study
-from effnet_lib.learn.studies import Run, Study, Variant, plan, study
+from effnet_lib.learn.studies import Run, Variant, plan, study
 from effnet_lib.rules import matching
 
 

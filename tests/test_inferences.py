@@ -3,7 +3,6 @@ import math
 
 import pytest
 
-import effnet_lib as en
 from effnet_lib.rules.inferences import implied_phi, table_3_compound_multipliers
 from effnet_lib.rules.paper import TABLE_3
 

@@ -11,7 +11,6 @@ are placed by `place_labels`, which moves a label until it overlaps no other and
 """
 from __future__ import annotations
 
-import math
 from typing import Mapping, Sequence
 
 from matplotlib.figure import Figure
@@ -45,7 +44,6 @@ def place_labels(ax, points: Sequence[tuple[float, float, str]], fontsize: float
     taken += [_words(t, renderer) for t in ax.texts if t.get_text()]   # labels placed before
     labels = []
     for x, y, text in points:
-        choice = None
         chosen = _OFFSETS[0]             # if nowhere is free, the first offset rather than no label
         for dx, dy in _OFFSETS:
             trial = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,

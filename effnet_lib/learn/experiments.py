@@ -39,7 +39,6 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 import warnings
 from dataclasses import dataclass

@@ -115,7 +115,7 @@ class Network:
             rows.append(dict(stage=i, operator=stage.operator, image_size=size,
                              channels=stage.channels, layers=stage.repeats))
             size = output_size(size, stage.stride)
-        head = f"Conv1x1 & Pooling & FC" if self.head_channels else "Pooling & FC"
+        head = "Conv1x1 & Pooling & FC" if self.head_channels else "Pooling & FC"
         rows.append(dict(stage=len(self.stages) + 2, operator=head, image_size=size,
                          channels=self.features, layers=1))
         return rows
