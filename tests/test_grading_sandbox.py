@@ -18,6 +18,7 @@ import nbformat
 import pytest
 
 from effnet_lib.grading import GradingError, Isolation, Limits, grade, release
+from effnet_lib.grading.execute import run_notebook
 from effnet_lib.grading.sandbox import PACKAGE, Sandbox, check_hidden, sandbox_problem
 from tests.test_grading import _answer, _snapshot, _write_solutions
 
@@ -192,6 +193,23 @@ def test_memory_and_tmp_hogs_hit_their_limits(attacked):
     printed = _printed(attacked["results"]["hog"])
     assert "DENIED 0 MemoryError" in printed and "DENIED 1 OSError" in printed and "DENIED 2 OSError" in printed, printed
     assert attacked["results"]["hog"].score == 3
+
+
+def test_every_kernel_is_shut_down_when_its_notebook_is_done():
+    """In one process (jobs=1, or a library user's loop) nothing else would end the kernels: a
+    cell that spun past its time limit would go on eating a core until the grader exits."""
+    def kernels() -> set[int]:
+        return set(_processes_with("ipykernel_launcher")) & set(_processes_with("effnet-grading-"))
+
+    before = kernels()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
+                                         nbformat.v4.new_code_cell("while True:\n    pass")])
+    execution = run_notebook(nb, timeout=3, isolation=Isolation(limits=LIMITS))
+    assert 1 in execution.timed_out
+    deadline = time.monotonic() + 10
+    while kernels() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert kernels() - before == set(), "a grading kernel outlived its notebook"
 
 
 def test_the_process_limit_holds_for_root(tmp_path):

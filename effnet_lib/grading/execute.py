@@ -90,7 +90,9 @@ def _run_once(nb, code_cells, skipped, result, timeout, sandbox, quiet) -> int |
 
     client.on_cell_executed = record
     try:
-        with client.setup_kernel():
+        # nbclient shuts down only kernels whose manager it made itself; this one is ours, so say
+        # so, or every kernel (a cell still spinning in it included) lives on until the grader exits.
+        with client.setup_kernel(cleanup_kc=True):
             for index in code_cells:
                 if index in skipped:
                     continue
