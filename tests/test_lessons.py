@@ -41,6 +41,23 @@ def test_place_labels_keeps_labels_apart_and_inside():
     assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 for b in _boxes(fig, ax))
 
 
+def test_labels_pushed_far_get_a_line_to_their_point_and_later_calls_step_around_them():
+    # A crowd of points: the later labels find room only far away, where a line joins them to their
+    # point (notebook 8's latency plot crashed here when timings fell close together).
+    fig, ax = plt.subplots(figsize=(4, 3))
+    crowd = [(1.0 + 0.004 * i, 1.0 + 0.004 * (i % 3), f"model {i}") for i in range(10)]
+    ax.scatter([p[0] for p in crowd], [p[1] for p in crowd])
+    ax.set_xlim(0.8, 1.25)
+    ax.set_ylim(0.8, 1.25)
+    labels = lessons.place_labels(ax, crowd)
+    assert any(label.arrow_patch is not None for label in labels)
+    renderer = fig._get_renderer()
+    words = [lessons._words(label, renderer) for label in labels]
+    assert not any(a.overlaps(b) for i, a in enumerate(words) for b in words[i + 1:])
+    more = lessons.place_labels(ax, [(1.2, 1.2, "another")])     # measures the far labels already there
+    assert [label.get_text() for label in more] == ["another"]
+
+
 def test_figure_1_and_5_draws_every_printed_row_and_the_computed_counts():
     rows = [dict(name=k.upper(), top1=r.top1, parameters=r.parameters_millions, flops=r.flops_billions,
                  efficientnet=True, computed_parameters=en.cost(k).parameters / 1e6) for k, r in paper.TABLE_2.items()]

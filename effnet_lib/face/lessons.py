@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from matplotlib.figure import Figure
+from matplotlib.text import Annotation, Text
 
 from .plots import _axes, _need
 from .style import COLOURS, plain_log_labels
@@ -68,15 +69,11 @@ def place_labels(ax, points: Sequence[tuple[float, float, str]], fontsize: float
 
 
 def _words(text, renderer):
-    """The box of a label's words, without the line that may join it to its point."""
-    patch = getattr(text, "arrow_patch", None)
-    if patch is None:
-        return text.get_window_extent(renderer)
-    text.arrow_patch = None
-    try:
-        return text.get_window_extent(renderer)
-    finally:
-        text.arrow_patch = patch
+    """The box of a label's words, without the line that may join it to its point: Text's own
+    extent, once an annotation has worked out where its words sit (its extent adds the line)."""
+    if isinstance(text, Annotation):
+        text.update_positions(renderer)
+    return Text.get_window_extent(text, renderer)
 
 
 def _markers(ax) -> list:
