@@ -33,7 +33,7 @@ _PUBLIC = {
     "rules.baselines": ("MOBILENET_V1", "MOBILENET_V2", "RESNET_50", "RESNET_152"),
     "rules.cost": ("Cost", "cost", "phi_for_budget"),
     "rules.families": ("EFFICIENTNET", "LITE", "NAMES", "Coefficients", "network"),
-    "rules.scaling": ("Multipliers", "compound", "constrained_grid", "flops_growth", "round_filters",
+    "rules.scaling": ("Multipliers", "compound", "constrained_grid", "multiply_adds_growth", "round_filters",
                       "round_repeats", "scale"),
     "model.network": ("ConvNet", "EfficientNet", "efficientnet"),
     "model.layers": ("MBConv", "SqueezeExcite"),

@@ -80,7 +80,7 @@ def test_compound_flops_double_per_phi():
     madds = [en.cost(en.scale(en.B0, *en.compound(phi))).multiply_adds for phi in range(11)]
     steps = [b / a for a, b in zip(madds, madds[1:])]
     assert all(1.5 < s < 2.7 for s in steps)     # rounding repeats up makes single steps uneven
-    assert (madds[-1] / madds[0]) ** (1 / 10) == pytest.approx(en.flops_growth(), rel=0.05)
+    assert (madds[-1] / madds[0]) ** (1 / 10) == pytest.approx(en.multiply_adds_growth(), rel=0.05)
 
 
 def test_flops_grow_like_d_w2_r2():
@@ -124,7 +124,7 @@ def test_paper_module_quotes_table_2_as_printed():
     from effnet_lib.rules import paper
     for name, (parameters, flops) in TABLE_2.items():
         assert paper.TABLE_2[name].parameters_millions == float(parameters)
-        assert paper.TABLE_2[name].flops_billions == float(flops)
+        assert paper.TABLE_2[name].multiply_adds_billions == float(flops)
 
 
 def test_readme_table_2_is_what_the_report_computes():

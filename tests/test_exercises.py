@@ -68,13 +68,13 @@ DELEGATING = {
                                "def block_multiply_adds(block):\n"
                                "    return block_kind(block.kind).cost(block)[1]\n",
         "flops_ratio": "def flops_ratio(depth, width, resolution):\n"
-                       "    return en.flops_growth(depth, width, resolution)\n",
+                       "    return en.multiply_adds_growth(depth, width, resolution)\n",
     },
     "03_compound_scaling": {
         "rule": "def my_compound(phi, alpha=1.2, beta=1.1, gamma=1.15):\n"
                 "    return tuple(compound(phi, alpha, beta, gamma))\n\n\n"
                 "def growth(alpha, beta, gamma):\n"
-                "    return flops_growth(alpha, beta, gamma)\n",
+                "    return multiply_adds_growth(alpha, beta, gamma)\n",
         "largest_phi": "def largest_phi(budget, precision=0.01):\n"
                        "    return phi_for_budget(budget, precision=precision)\n",
     },

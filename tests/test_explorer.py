@@ -97,7 +97,7 @@ def test_ratios_and_prediction(widget):
     ratio = _expected(2.0).multiply_adds / en.cost("b0").multiply_adds
     assert _cell(widget.table.value, "multiply-adds", column=3) == f"{ratio:.2f}x"
     assert _cell(widget.table.value, "(αβ²γ²)^φ", column=3) == \
-        f"{en.flops_growth() ** 2:.2f}x predicted"
+        f"{en.multiply_adds_growth() ** 2:.2f}x predicted"
 
 
 @pytest.mark.parametrize("billions", [1.0, 4.0, 20.0])
@@ -249,4 +249,4 @@ def test_cost_curve_is_the_library_cost_and_never_falls():
     assert curve["multiply_adds"][0] == en.cost("b0").multiply_adds
     assert curve["multiply_adds"][-1] == _expected(7.0).multiply_adds
     assert all(a <= b for a, b in zip(curve["multiply_adds"], curve["multiply_adds"][1:]))
-    assert curve["predicted"][-1] == pytest.approx(en.cost("b0").multiply_adds * en.flops_growth() ** 7)
+    assert curve["predicted"][-1] == pytest.approx(en.cost("b0").multiply_adds * en.multiply_adds_growth() ** 7)

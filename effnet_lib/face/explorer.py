@@ -22,12 +22,11 @@ from typing import NamedTuple
 from ..rules.architecture import B0, Network
 from ..rules.cost import Cost, cost, phi_for_budget
 from ..rules.families import EFFICIENTNET, network
-from ..rules.paper import TABLE_2
-from ..rules.scaling import Multipliers, compound, flops_growth, scale
+from ..rules.paper import ALPHA, BETA, GAMMA, TABLE_2
+from ..rules.scaling import Multipliers, compound, multiply_adds_growth, scale
 from .static import img_tag, side_by_side, static_bundle, widget_bundle
 
 PHI_MAX = 7.0          # B7; the slider stops here
-PAPER_COEFFICIENTS = dict(alpha=1.2, beta=1.1, gamma=1.15)   # Section 3.3, step 1
 
 
 def table_2_points() -> dict:
@@ -40,7 +39,7 @@ def table_2_points() -> dict:
     return {"phi": [float(i) for i in range(len(names))],
             "labels": [n.upper() for n in names],
             "parameters": [TABLE_2[n].parameters_millions * 1e6 for n in names],
-            "multiply_adds": [TABLE_2[n].flops_billions * 1e9 for n in names]}
+            "multiply_adds": [TABLE_2[n].multiply_adds_billions * 1e9 for n in names]}
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class Snapshot:
     @property
     def growth(self) -> float:
         """alpha * beta^2 * gamma^2: the FLOPS factor Eq. 3 promises per unit of phi."""
-        return flops_growth(self.alpha, self.beta, self.gamma)
+        return multiply_adds_growth(self.alpha, self.beta, self.gamma)
 
     @property
     def predicted_ratio(self) -> float:
@@ -74,7 +73,7 @@ class Snapshot:
         return self.cost.multiply_adds / self.base_cost.multiply_adds
 
 
-def snapshot(phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15,
+def snapshot(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA,
              base: Network = B0) -> Snapshot:
     """The network Eq. 3 makes from `base` at this phi, and its cost (checks its inputs).
 
@@ -90,7 +89,7 @@ def snapshot(phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1
                     cost(scaled), base, cost(base), published)
 
 
-def cost_curve(alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15, base: Network = B0,
+def cost_curve(alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA, base: Network = B0,
                phi_max: float = PHI_MAX, points: int = 71) -> dict:
     """Parameters and multiply-adds of Eq. 3's network on `points` values of phi from 0 to phi_max.
 
@@ -101,7 +100,7 @@ def cost_curve(alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15, base:
         raise ValueError(f"a curve needs at least 2 points, got {points}.")
     phis = [phi_max * i / (points - 1) for i in range(points)]
     costs = [cost(scale(base, *compound(phi, alpha, beta, gamma))) for phi in phis]
-    growth, start = flops_growth(alpha, beta, gamma), cost(base).multiply_adds
+    growth, start = multiply_adds_growth(alpha, beta, gamma), cost(base).multiply_adds
     return {"phi": phis, "parameters": [c.parameters for c in costs],
             "multiply_adds": [c.multiply_adds for c in costs],
             "predicted": [start * growth ** phi for phi in phis]}
@@ -109,7 +108,7 @@ def cost_curve(alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15, base:
 
 # --------------------------------------------------------------------------- the budget
 
-def fit_budget(multiply_adds: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15,
+def fit_budget(multiply_adds: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA,
                base: Network = B0) -> float:
     """The largest phi, to 0.01 and at most PHI_MAX, whose Eq. 3 network fits a multiply-add budget.
 
@@ -430,7 +429,7 @@ class StaticView(NamedTuple):
         return static_bundle(self.html, self.png, "the phi explorer, drawn without a kernel")
 
 
-def render_static(phi: float = 0.0, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15) -> StaticView:
+def render_static(phi: float = 0.0, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> StaticView:
     """What the explorer shows at this setting (by default, its initial state), as HTML and a PNG."""
     s = snapshot(phi, alpha, beta, gamma)
     note = "A static picture of the phi explorer; run the notebook to move the sliders."
@@ -451,7 +450,7 @@ class PhiExplorer:
 
     COLUMN = "470px"       # two columns and the plot fit a notebook beside JupyterLab's file browser
 
-    def __init__(self, phi: float = 0.0, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15,
+    def __init__(self, phi: float = 0.0, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA,
                  budget: float = 1.8, plot: bool = True):
         try:
             import ipywidgets as w
@@ -596,8 +595,7 @@ class PhiExplorer:
         """Back to the paper's alpha = 1.2, beta = 1.1, gamma = 1.15 (one redraw)."""
         self._busy = True
         try:
-            self.alpha.value, self.beta.value, self.gamma.value = (
-                PAPER_COEFFICIENTS["alpha"], PAPER_COEFFICIENTS["beta"], PAPER_COEFFICIENTS["gamma"])
+            self.alpha.value, self.beta.value, self.gamma.value = ALPHA, BETA, GAMMA
         finally:
             self._busy = False
         self.update()

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from .architecture import Network, blocks, check_image_size, check_num_classes, output_size
 from .blocks import block_kind, conv_cost
 from .families import resolve
+from .paper import ALPHA, BETA, GAMMA
 
 
 class Cost(NamedTuple):
@@ -49,8 +50,8 @@ def cost(name_or_spec: str | Network, image_size: int | None = None, num_classes
     return Cost(params, madds)
 
 
-def phi_for_budget(multiply_adds: float, base: str | Network = "b0", alpha: float = 1.2,
-                   beta: float = 1.1, gamma: float = 1.15, precision: float = 0.01) -> float:
+def phi_for_budget(multiply_adds: float, base: str | Network = "b0", alpha: float = ALPHA,
+                   beta: float = BETA, gamma: float = GAMMA, precision: float = 0.01) -> float:
     """The largest phi whose compound-scaled network fits a multiply-add budget (on a grid of `precision`).
 
     Rounding makes cost a staircase in phi rather than a smooth curve, so this walks the real cost

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from .architecture import B0
 from .families import EFFICIENTNET
+from .paper import ALPHA, BETA, GAMMA
 from .scaling import Multipliers, compound
 
 
@@ -37,7 +38,7 @@ class ImpliedPhi(NamedTuple):
         return max(self) - min(self)
 
 
-def implied_phi(name: str, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15) -> ImpliedPhi:
+def implied_phi(name: str, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> ImpliedPhi:
     """Solve d = alpha^phi, w = beta^phi, r = gamma^phi for phi, separately, for a published B`k`.
 
     r is the published image size over B0's 224 px (B1: 240 / 224).

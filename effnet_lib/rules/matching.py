@@ -28,6 +28,7 @@ from typing import NamedTuple
 from .architecture import Network
 from .cost import cost
 from .families import resolve
+from .paper import ALPHA, BETA, GAMMA
 from .scaling import compound, scale
 
 #: The ways of scaling a baseline that the course compares: one dimension alone, or all three by Eq. 3.
@@ -107,7 +108,7 @@ def _last_step_within(grid: _Grid, budget: float) -> int:
 
 
 def largest_within(base: str | Network, strategy: str, multiply_adds: float, num_classes: int = 1000,
-                   alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15, step: float = 0.01) -> Match:
+                   alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA, step: float = 0.01) -> Match:
     """The largest multiplier of `strategy` whose network costs at most `multiply_adds`.
 
     >>> from effnet_lib.rules.architecture import B0
@@ -124,7 +125,7 @@ def largest_within(base: str | Network, strategy: str, multiply_adds: float, num
 
 
 def nearest(base: str | Network, strategy: str, multiply_adds: float, num_classes: int = 1000,
-            alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15, step: float = 0.01) -> Match:
+            alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA, step: float = 0.01) -> Match:
     """The multiplier of `strategy` whose network's cost is nearest `multiply_adds` (on a log scale).
 
     Of two grid steps that build the same network, the smaller multiplier is returned: it is the

@@ -11,12 +11,16 @@ from typing import NamedTuple
 
 VERSION = "arXiv:1905.11946v5 (Sep 2020)"
 
+# Section 3.3: the coefficients of Eq. 3 that the grid search found at phi = 1 on B0. Every default
+# alpha, beta and gamma in the library is one of these three names.
+ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15
+
 
 class Published(NamedTuple):
     top1: float | None
     top5: float | None
     parameters_millions: float | None
-    flops_billions: float | None     # None where the paper prints "-" (GPipe)
+    multiply_adds_billions: float | None     # None where the paper prints "-" (GPipe)
 
 
 # Table 2: the EfficientNet family on ImageNet.
@@ -98,7 +102,7 @@ class Table3Row(NamedTuple):
     depth: float
     width: float
     resolution: float
-    flops_billions: float
+    multiply_adds_billions: float
     top1: float
     printed_multipliers: bool
 

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from .architecture import Network
 from .blocks import block_kind
+from .paper import ALPHA, BETA, GAMMA
 from .rounding import round_filters, round_repeats
 
 
@@ -28,7 +29,7 @@ def _check_positive(name: str, value: float) -> float:
     return float(value)
 
 
-def compound(phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15) -> Multipliers:
+def compound(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> Multipliers:
     """Eq. 3: depth = alpha^phi, width = beta^phi, resolution = gamma^phi.
 
     With alpha * beta^2 * gamma^2 close to 2, FLOPS grow by about 2^phi. The defaults are the
@@ -45,7 +46,7 @@ def compound(phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1
     return Multipliers(alpha ** phi, beta ** phi, gamma ** phi)
 
 
-def flops_growth(alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15) -> float:
+def multiply_adds_growth(alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> float:
     """alpha * beta^2 * gamma^2: how much FLOPS grow per unit of phi (the paper constrains it to ~2)."""
     return alpha * beta ** 2 * gamma ** 2
 
@@ -95,18 +96,18 @@ def scale(spec: Network, depth: float = 1.0, width: float = 1.0,
     )
 
 
-class Candidate(NamedTuple):
+class GridPoint(NamedTuple):
     alpha: float
     beta: float
     gamma: float
 
     @property
     def growth(self) -> float:
-        return flops_growth(self.alpha, self.beta, self.gamma)
+        return multiply_adds_growth(self.alpha, self.beta, self.gamma)
 
 
 def constrained_grid(step: float = 0.05, upper: float = 2.0, target: float = 2.0,
-                     tolerance: float = 0.1) -> list[Candidate]:
+                     tolerance: float = 0.1) -> list[GridPoint]:
     """The candidates of the paper's small grid search at phi = 1 (Section 3.3, step 1).
 
     Every (alpha, beta, gamma) on a grid of `step` from 1 to `upper` whose alpha * beta^2 * gamma^2
@@ -114,5 +115,5 @@ def constrained_grid(step: float = 0.05, upper: float = 2.0, target: float = 2.0
     """
     steps = int(round((upper - 1.0) / step))
     values = [round(1.0 + step * i, 6) for i in range(1, steps + 1)]
-    return [Candidate(a, b, g) for a in values for b in values for g in values
-            if abs(flops_growth(a, b, g) - target) <= tolerance]
+    return [GridPoint(a, b, g) for a in values for b in values for g in values
+            if abs(multiply_adds_growth(a, b, g) - target) <= tolerance]

@@ -93,7 +93,7 @@ from effnet_lib.rules.receptive_field import first_stage_seeing_everything, stag
 
 # %%
 print("compound(1) =", en.compound(1))
-print(f"alpha * beta^2 * gamma^2 = {en.flops_growth():.4f}")
+print(f"alpha * beta^2 * gamma^2 = {en.multiply_adds_growth():.4f}")
 
 # %% [markdown]
 # $1.2 \cdot 1.1^2 \cdot 1.15^2 = 1.92$, a little under 2. How close does the real network stay to the promise?
@@ -107,7 +107,7 @@ for phi in range(8):
     spec = en.scale(en.B0, *en.compound(phi))
     real = en.cost(spec).multiply_adds / b0.multiply_adds
     d, w, r = en.compound(phi)
-    rows.append((phi, f"{d:.2f}", f"{w:.2f}", f"{r:.2f} ({spec.image_size} px)", f"{en.flops_growth() ** phi:.1f}",
+    rows.append((phi, f"{d:.2f}", f"{w:.2f}", f"{r:.2f} ({spec.image_size} px)", f"{en.multiply_adds_growth() ** phi:.1f}",
                  f"{2 ** phi}", f"{real:.1f}"))
 plots.table(["phi", "d", "w", "r", "promised 1.92^phi", "2^phi", "real (library)"], rows)
 
@@ -201,7 +201,7 @@ for name, published in paper.TABLE_2.items():
     ours, tv = en.cost(name), torchvision[name]
     rows.append((name.upper(), en.network(name).image_size, f"{ours.parameters / 1e6:.2f}M",
                  f"{published.parameters_millions:g}M", f"{tv['parameters'] / 1e6:.2f}M",
-                 f"{ours.multiply_adds / 1e9:.3f}B", f"{published.flops_billions:g}B",
+                 f"{ours.multiply_adds / 1e9:.3f}B", f"{published.multiply_adds_billions:g}B",
                  f"{tv['multiply_adds'] / 1e9:.3f}B", f"{published.top1:g}%", f"{tv['top1']:.1f}%"))
 plots.table(["model", "px", "params (library)", "params (paper)", "params (torchvision)",
              "FLOPS (library)", "FLOPS (paper)", "FLOPS (torchvision)", "top-1 (paper)", "top-1 (torchvision)"], rows)
@@ -219,10 +219,10 @@ for n, p in paper.TABLE_2.items():
         print(f"   The paper rounds to the digits it prints, except {n.upper()}: "
               f"{en.cost(n).parameters:,} counted, {printed}M printed.")
 
-gaps = {n: en.cost(n).multiply_adds / 1e9 / p.flops_billions - 1 for n, p in paper.TABLE_2.items()}
+gaps = {n: en.cost(n).multiply_adds / 1e9 / p.multiply_adds_billions - 1 for n, p in paper.TABLE_2.items()}
 worst = max(gaps, key=lambda n: abs(gaps[n]))
 print(f"2. FLOPS: the library is within {abs(gaps[worst]):.1%} of the paper (worst {worst.upper()}, "
-      f"{en.cost(worst).multiply_adds / 1e9:.2f}B vs {paper.TABLE_2[worst].flops_billions:g}B printed).")
+      f"{en.cost(worst).multiply_adds / 1e9:.2f}B vs {paper.TABLE_2[worst].multiply_adds_billions:g}B printed).")
 
 mismatch = [n for n in paper.TABLE_2 if abs(en.cost(n).multiply_adds - torchvision[n]["multiply_adds"]) > 1e6]
 for n in mismatch:
@@ -313,13 +313,13 @@ rows = []
 for key, printed in paper.TABLE_2.items():
     counted = en.cost(key)
     rows.append(dict(name=key.upper(), top1=printed.top1, parameters=printed.parameters_millions,
-                     flops=printed.flops_billions, efficientnet=True, computed_parameters=counted.parameters / 1e6,
+                     flops=printed.multiply_adds_billions, efficientnet=True, computed_parameters=counted.parameters / 1e6,
                      computed_flops=counted.multiply_adds / 1e9))
 for group in paper.TABLE_2_OTHERS.values():
     for name, printed in group.items():
         counted = en.cost(paper.LIBRARY_TABLES[name]) if name in paper.LIBRARY_TABLES else None
         rows.append(dict(name=name, top1=printed.top1, parameters=printed.parameters_millions,
-                         flops=printed.flops_billions, efficientnet=False,
+                         flops=printed.multiply_adds_billions, efficientnet=False,
                          computed_parameters=counted and counted.parameters / 1e6,
                          computed_flops=counted and counted.multiply_adds / 1e9))
 lessons.figure_1_and_5(rows)
@@ -339,9 +339,9 @@ for key, group in paper.TABLE_2_OTHERS.items():
     mine = paper.TABLE_2[key]
     for name, printed in group.items():
         parameter_ratios.append(printed.parameters_millions / mine.parameters_millions)
-        if printed.flops_billions is not None:
-            flops_ratios.append(printed.flops_billions / mine.flops_billions)
-        fewer_flops = (f"{flops_ratios[-1]:.1f}x the FLOPS" if printed.flops_billions is not None
+        if printed.multiply_adds_billions is not None:
+            flops_ratios.append(printed.multiply_adds_billions / mine.multiply_adds_billions)
+        fewer_flops = (f"{flops_ratios[-1]:.1f}x the FLOPS" if printed.multiply_adds_billions is not None
                        else "FLOPS not printed")
         print(f"{name:>20} ({printed.top1:.1f}%) against {key.upper()} ({mine.top1:.1f}%): "
               f"{parameter_ratios[-1]:.1f}x the parameters, {fewer_flops}")
@@ -407,7 +407,7 @@ for c in candidates:
                        ratio=en.cost(spec).multiply_adds / b0.multiply_adds,
                        parameters=en.cost(spec).parameters, resolution=spec.image_size))
 spec = en.scale(en.B0, *en.compound(1))
-chosen = dict(alpha=1.2, beta=1.1, gamma=1.15, growth=en.flops_growth(),
+chosen = dict(alpha=1.2, beta=1.1, gamma=1.15, growth=en.multiply_adds_growth(),
               ratio=en.cost(spec).multiply_adds / b0.multiply_adds, parameters=en.cost(spec).parameters,
               resolution=spec.image_size)
 networks = {(c["parameters"], c["ratio"], c["resolution"]) for c in costed}

@@ -346,7 +346,7 @@ plots.table(["model", "depth, width", "image", "parameters (library)", "multiply
              "README: params, MAdds", "README: top-1"],
             [(name.capitalize(), f"{c.depth:g}, {c.width:g}", f"{c.image_size} px", f"{en.cost(name).parameters:,}",
               f"{en.cost(name).multiply_adds / 1e6:,.0f}M",
-              f"{paper.LITE[name].parameters_millions:g}M, {paper.LITE[name].flops_billions * 1e3:,.0f}M",
+              f"{paper.LITE[name].parameters_millions:g}M, {paper.LITE[name].multiply_adds_billions * 1e3:,.0f}M",
               f"{paper.LITE[name].top1:g}%")
              for name, c in en.LITE.items() if name in LITE_MODELS])
 

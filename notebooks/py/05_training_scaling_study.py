@@ -309,7 +309,7 @@ compound_cost = en.cost(en.scale(en.B0, *studies.TABLE_7_COMPOUND)).multiply_add
 rows = []
 for label, (d, w, r) in printed.items():
     c = en.cost(en.scale(en.B0, d, w, r)).multiply_adds
-    rows.append((label, f"{paper.TABLE_7[label].flops_billions:g}B", f"{c / 1e9:.3f}B", f"{c / b0:.2f}x",
+    rows.append((label, f"{paper.TABLE_7[label].multiply_adds_billions:g}B", f"{c / 1e9:.3f}B", f"{c / b0:.2f}x",
                  f"{compound_cost / c - 1:+.0%}", f"{paper.TABLE_7[label].top1:.1f}%"))
 display(plots.table(["Table 7 row", "printed FLOPS", "library multiply-adds", "x B0",
                      "compound's extra cost", "printed top-1"], rows))

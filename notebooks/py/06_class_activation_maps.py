@@ -278,7 +278,7 @@ costs = {name: en.cost(p.model.spec) for name, p in family.items()}
 display(table(["model", "d", "w", "input", "parameters (ours / README)", "multiply-adds (ours / README)", "README top-1"],
               [(name, en.LITE[name].depth, en.LITE[name].width, f"{en.LITE[name].image_size} px",
                 f"{c.parameters / 1e6:.2f}M / {LITE[name].parameters_millions}M",
-                f"{c.multiply_adds / 1e6:.0f}M / {LITE[name].flops_billions * 1e3:.0f}M", f"{LITE[name].top1}%")
+                f"{c.multiply_adds / 1e6:.0f}M / {LITE[name].multiply_adds_billions * 1e3:.0f}M", f"{LITE[name].top1}%")
                for name, c in costs.items()]))
 
 # %% [markdown]

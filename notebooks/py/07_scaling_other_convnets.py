@@ -137,7 +137,7 @@ def library_row(row: dict) -> dict:
     spec = en.scale(en.network(row["network"]), row["depth"], row["width"], row["resolution"])
     ours = en.cost(spec).multiply_adds / 1e9
     return {**row, "pixels": spec.image_size, "blocks": spec.num_blocks, "library_flops": ours,
-            "difference": ours / row["flops_billions"] - 1}
+            "difference": ours / row["multiply_adds_billions"] - 1}
 
 
 table3 = [library_row(row._asdict()) for row in paper.TABLE_3]
@@ -146,7 +146,7 @@ lines = ["| network | scaling | px | blocks | library FLOPS | paper FLOPS | diff
 for r in table3:
     note = "" if r["printed_multipliers"] else " (assumed 1.4, 1.2, 1.3)"
     lines.append(f"| {r['network']} | {r['scaling']}{note} | {r['pixels']} | {r['blocks']} | {r['library_flops']:.2f}B "
-                 f"| {r['flops_billions']:g}B | {r['difference']:+.1%} | {r['top1']:g}% |")
+                 f"| {r['multiply_adds_billions']:g}B | {r['difference']:+.1%} | {r['top1']:g}% |")
 display(Markdown("\n".join(lines)))
 
 # %%
@@ -155,11 +155,11 @@ for ax, name in zip(axes, ("mobilenet-v1", "mobilenet-v2", "resnet-50")):
     rows = [r for r in table3 if r["network"] == name]
     x = range(len(rows))
     ax.bar([i - 0.2 for i in x], [r["library_flops"] for r in rows], 0.4, label="library (analytic)")
-    ax.bar([i + 0.2 for i in x], [r["flops_billions"] for r in rows], 0.4, label="paper (printed)")
+    ax.bar([i + 0.2 for i in x], [r["multiply_adds_billions"] for r in rows], 0.4, label="paper (printed)")
     ax.set_xticks(list(x), [r["scaling"].split(" ")[0] for r in rows], rotation=30)
     ax.set_title(name)
     ax.set_ylabel("multiply-adds (billions)")
-    ax.set_ylim(0, 1.3 * max(max(r["library_flops"], r["flops_billions"]) for r in rows))  # room for the legend
+    ax.set_ylim(0, 1.3 * max(max(r["library_flops"], r["multiply_adds_billions"]) for r in rows))  # room for the legend
 axes[0].legend(loc="upper left", ncol=2, fontsize=8)
 fig.suptitle("Table 3 (FLOPS): MobileNetV1, MobileNetV2 and ResNet-50 scaled four ways")
 fig.tight_layout()
@@ -204,7 +204,7 @@ for name in ("mobilenet-v1", "mobilenet-v2", "resnet-50"):
     printed = next(r for r in table3 if r["network"] == name and r["scaling"].startswith("compound"))
     base = en.scale(en.network(name), 1.4, 1.2)
     at = {px: en.cost(base.with_(image_size=px)).multiply_adds / 1e9 for px in (288, 291)}
-    print(f"{name:13} 288 px: {at[288]:.2f}B   291 px: {at[291]:.2f}B   paper: {printed['flops_billions']:g}B")
+    print(f"{name:13} 288 px: {at[288]:.2f}B   291 px: {at[291]:.2f}B   paper: {printed['multiply_adds_billions']:g}B")
 
 # %% [markdown]
 # No single rounding rule reproduces all three printed compound rows (288 px fits the MobileNets better,
@@ -315,7 +315,7 @@ if results:
 # %%
 for row in paper.TABLE_3:
     if row.network == "mobilenet-v2":
-        print(f"  {row.scaling:<18} {row.flops_billions:g}B FLOPS  top-1 {row.top1:.1f}%")
+        print(f"  {row.scaling:<18} {row.multiply_adds_billions:g}B FLOPS  top-1 {row.top1:.1f}%")
 
 # %% [markdown]
 # The sentences above are this study's answer at its own scale. Where they differ, three

@@ -29,7 +29,7 @@
 # **How this exercise works.** Cells with `raise NotImplementedError()` are yours: replace that line
 # with your code and run the test cell below it. The tests you see are a first check. The grader runs
 # more, and while they run it switches off the library's cost model (`effnet_lib.rules.cost`,
-# `effnet_lib.rules.blocks`, `flops_growth`) and PyTorch's FLOP counter, so only your own counting can
+# `effnet_lib.rules.blocks`, `multiply_adds_growth`) and PyTorch's FLOP counter, so only your own counting can
 # pass them. The cell that says *YOUR ANSWER HERE* asks for a few sentences; it is graded by hand.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}

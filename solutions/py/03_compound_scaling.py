@@ -27,14 +27,14 @@
 #
 # **How this exercise works.** Cells with `raise NotImplementedError()` are yours: replace that line
 # with your code and run the test cell below it. The tests you see are a first check. The grader runs
-# more, and while they run it switches off the library's own `compound`, `flops_growth` and
+# more, and while they run it switches off the library's own `compound`, `multiply_adds_growth` and
 # `phi_for_budget` (`cost` and `scale` stay on: you need them), so only your own code can pass them.
 # The cell that says *YOUR ANSWER HERE* asks for a few sentences; it is graded by hand.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 
-from effnet_lib import B0, compound, cost, flops_growth, phi_for_budget, scale
+from effnet_lib import B0, compound, cost, multiply_adds_growth, phi_for_budget, scale
 
 # %% [markdown]
 # ## 1. The rule
@@ -151,7 +151,7 @@ rng = hidden_random("test_largest_phi")
 budgets = [0.5e9, 1.8e9, 37e9, round(rng.uniform(0.45e9, 20e9), -6)]
 expected = [reference(budget) for budget in budgets]
 coarse = reference(4.2e9, precision=0.1)
-with switched_off("effnet_lib.rules.scaling.compound", "effnet_lib.rules.scaling.flops_growth",
+with switched_off("effnet_lib.rules.scaling.compound", "effnet_lib.rules.scaling.multiply_adds_growth",
                   "effnet_lib.rules.cost.phi_for_budget", "effnet_lib.rules.search", "effnet_lib.rules.inferences"):
     answers = [float(largest_phi(budget)) for budget in budgets]
     coarse_answer = float(largest_phi(4.2e9, precision=0.1))
