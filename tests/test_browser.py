@@ -45,7 +45,7 @@ import nbformat
 import pytest
 
 import effnet_lib
-from effnet_lib.face.explorer import fit_budget
+from effnet_lib.face.phi_budget import fit_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = Path("notebooks") / "03_compound_scaling.ipynb"

@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 
 import effnet_lib as en
-from effnet_lib.face import explorer
+from effnet_lib.face import explorer, phi_budget, phi_plot, phi_state, phi_tables
 
 pytest.importorskip("ipywidgets")
 
@@ -21,7 +21,7 @@ def _text(html: str) -> str:
 
 def _cell(html: str, quantity: str, column: int = 1) -> str:
     """One cell of the summary table: the row whose first cell is `quantity`."""
-    table = re.search(rf"<table class='{explorer.TABLE_CLASS}'>(.*?)</table>", html, re.S).group(1)
+    table = re.search(rf"<table class='{phi_tables.TABLE_CLASS}'>(.*?)</table>", html, re.S).group(1)
     for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
         cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[dh]>(.*?)</t[dh]>", row, re.S)]
         if cells and cells[0] == quantity:
@@ -115,7 +115,7 @@ def test_a_typed_budget_is_used_exactly_and_the_note_agrees_with_the_table(widge
     widget.budget.value = 4.0            # typing a budget switches budget mode on
     assert widget.budget_mode.value and widget.budget.value == 4.0
     phi = widget.phi.value
-    assert phi == explorer.fit_budget(4e9)
+    assert phi == phi_budget.fit_budget(4e9)
     madds = _cell(widget.table.value, "multiply-adds")
     assert f"phi = {phi:.2f} is the largest" in widget.message.value
     assert f"a network of {madds} multiply-adds" in widget.message.value
@@ -148,16 +148,16 @@ def test_budget_below_b0_names_b0s_cost(widget):
 
 def test_budget_beyond_b7_stops_at_the_sliders_end(widget):
     widget.budget.value = 1000.0
-    assert widget.phi.value == explorer.PHI_MAX
+    assert widget.phi.value == phi_state.PHI_MAX
     assert "slider's end" in _text(widget.message.value)
 
 
 def test_fit_budget_refuses_what_is_not_a_budget():
     for bad in (0, -1.0, float("nan"), "4"):
         with pytest.raises(ValueError, match="positive number"):
-            explorer.fit_budget(bad)
+            phi_budget.fit_budget(bad)
     with pytest.raises(ValueError, match="below B0"):
-        explorer.fit_budget(1e8)
+        phi_budget.fit_budget(1e8)
 
 
 def test_budget_follows_alpha_beta_gamma(widget):
@@ -186,8 +186,8 @@ def test_plot_redraws_when_phi_or_the_coefficients_move():
 
 
 def test_the_overlay_marks_the_network_where_the_full_picture_does():
-    s = explorer.snapshot(3.0)
-    plot = explorer.CostPlot(explorer.cost_curve(points=15))
+    s = phi_state.snapshot(3.0)
+    plot = phi_plot.CostPlot(phi_state.cost_curve(points=15))
     svg = plot.overlay(s)
     for ax, key in zip(plot.axes, plot.keys):
         x, y = ax.transData.transform((3.0, getattr(s.cost, key) / plot.unit(key)))
@@ -226,8 +226,8 @@ def test_widget_labels_match_the_browser_contract(widget):
     assert widget.phi.description == "phi"
     assert [s.description for s in (widget.alpha, widget.beta, widget.gamma)] == ["alpha", "beta", "gamma"]
     assert not widget.budget.description.lower().startswith("phi")
-    assert f"class='{explorer.TABLE_CLASS}'" in widget.table.value
-    assert f"class='{explorer.STAGES_CLASS}'" in widget.stages.value
+    assert f"class='{phi_tables.TABLE_CLASS}'" in widget.table.value
+    assert f"class='{phi_tables.STAGES_CLASS}'" in widget.stages.value
 
 
 def test_static_rendering_is_the_default_state():
@@ -238,14 +238,14 @@ def test_static_rendering_is_the_default_state():
 
 
 def test_table_2_points_read_the_printed_table():
-    points = explorer.table_2_points()
+    points = phi_state.table_2_points()
     assert points["labels"] == ["B0", "B1", "B2", "B3", "B4", "B5", "B6", "B7"]
     assert points["parameters"][0] == pytest.approx(5.3e6)
     assert points["multiply_adds"][-1] == pytest.approx(37e9)
 
 
 def test_cost_curve_is_the_library_cost_and_never_falls():
-    curve = explorer.cost_curve(points=15)
+    curve = phi_state.cost_curve(points=15)
     assert curve["multiply_adds"][0] == en.cost("b0").multiply_adds
     assert curve["multiply_adds"][-1] == _expected(7.0).multiply_adds
     assert all(a <= b for a, b in zip(curve["multiply_adds"], curve["multiply_adds"][1:]))

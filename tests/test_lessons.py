@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 import effnet_lib as en  # noqa: E402
-from effnet_lib.face import lessons  # noqa: E402
+from effnet_lib.face import drawing, lessons  # noqa: E402
 from effnet_lib.rules import paper, search  # noqa: E402
 from effnet_lib.rules.receptive_field import stage_fields  # noqa: E402
 
@@ -34,7 +34,7 @@ def test_place_labels_keeps_labels_apart_and_inside():
     ax.scatter([p[0] for p in points], [p[1] for p in points])
     ax.set_xlim(0.9, 2.05)
     ax.set_ylim(0.9, 2.05)
-    labels = lessons.place_labels(ax, points)
+    labels = drawing.place_labels(ax, points)
     assert [label.get_text() for label in labels] == ["first", "second", "third", "far corner"]
     assert _no_overlaps(fig, ax)
     frame = ax.get_window_extent(fig._get_renderer())
@@ -49,12 +49,12 @@ def test_labels_pushed_far_get_a_line_to_their_point_and_later_calls_step_around
     ax.scatter([p[0] for p in crowd], [p[1] for p in crowd])
     ax.set_xlim(0.8, 1.25)
     ax.set_ylim(0.8, 1.25)
-    labels = lessons.place_labels(ax, crowd)
+    labels = drawing.place_labels(ax, crowd)
     assert any(label.arrow_patch is not None for label in labels)
     renderer = fig._get_renderer()
-    words = [lessons._words(label, renderer) for label in labels]
+    words = [drawing.words_box(label, renderer) for label in labels]
     assert not any(a.overlaps(b) for i, a in enumerate(words) for b in words[i + 1:])
-    more = lessons.place_labels(ax, [(1.2, 1.2, "another")])     # measures the far labels already there
+    more = drawing.place_labels(ax, [(1.2, 1.2, "another")])     # measures the far labels already there
     assert [label.get_text() for label in more] == ["another"]
 
 

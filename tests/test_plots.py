@@ -8,7 +8,7 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import effnet_lib as en  # noqa: E402
-from effnet_lib.face import explorer
+from effnet_lib.face import phi_state  # noqa: E402
 from effnet_lib.face import plots  # noqa: E402
 
 
@@ -23,8 +23,8 @@ def _titles(fig):
 
 
 def test_cost_against_phi_draws_the_library_curve_and_table_2():
-    curve = explorer.cost_curve(points=8)
-    fig = plots.cost_against_phi(curve, paper=explorer.table_2_points(),
+    curve = phi_state.cost_curve(points=8)
+    fig = plots.cost_against_phi(curve, paper=phi_state.table_2_points(),
                                  current={"phi": 1.0, "parameters": 1e7, "multiply_adds": 1e9})
     assert "Table 2" in _titles(fig)
     line = fig.axes[0].lines[0]
@@ -36,9 +36,9 @@ def test_cost_against_phi_draws_the_library_curve_and_table_2():
 def test_cost_against_phi_draws_into_given_axes_without_pyplot():
     fig = Figure()
     axes = fig.subplots(1, 2)
-    assert plots.cost_against_phi(explorer.cost_curve(points=3), axes=axes) is fig
+    assert plots.cost_against_phi(phi_state.cost_curve(points=3), axes=axes) is fig
     with pytest.raises(ValueError, match="2 panel"):
-        plots.cost_against_phi(explorer.cost_curve(points=3), axes=[axes[0]])
+        plots.cost_against_phi(phi_state.cost_curve(points=3), axes=[axes[0]])
 
 
 def test_dimension_costs_show_each_dimension_with_its_power_law():

@@ -7,86 +7,19 @@
     predictions_by_model                 one photo, the top-k classes of several models side by side
 
 Each returns a matplotlib Figure and accepts `axes` to draw into a figure of your own. Point labels
-are placed by `place_labels`, which moves a label until it overlaps no other and stays in the axes.
+are placed by `drawing.place_labels`, which moves a label until it overlaps no other and stays in the axes.
 """
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
 from matplotlib.figure import Figure
-from matplotlib.text import Annotation, Text
 
-from .plots import _axes, _need
+from .drawing import figure_panels, place_labels, require
 from .style import COLOURS, plain_log_labels
 
 EFFICIENTNET_COLOUR = COLOURS["compound"]
 OTHERS_COLOUR = "dimgrey"
-# Offsets (points) tried in turn for a label, nearest first.
-# Beyond 12 points away a thin line joins the label to its point.
-_OFFSETS = [(5, 4), (5, -11), (-5, 4), (-5, -11), (6, -3.5), (-6, -3.5), (5, 13), (5, -20), (-5, 13), (-5, -20),
-            (14, 4), (-14, 4), (14, -11), (-14, -11), (5, 22), (5, -29), (-5, 22), (-5, -29),
-            (25, 14), (-25, 14), (25, -21), (-25, -21), (10, 32), (-10, 32), (10, -39), (-10, -39),
-            (40, -3.5), (-40, -3.5), (35, 28), (-35, 28), (35, -35), (-35, -35), (15, -50), (-15, -50)]
-
-
-def place_labels(ax, points: Sequence[tuple[float, float, str]], fontsize: float = 8, colour: str = "black") -> list:
-    """Annotate each (x, y, text) at the first nearby offset where the label overlaps no marker or
-    earlier label and lies inside the axes. Call it once everything else in the figure is drawn: it
-    fixes the figure's layout where it stands."""
-    fig = ax.figure
-    fig.draw_without_rendering()          # settle the layout, then freeze it: labels are placed in points
-    if fig.get_layout_engine() is not None:      # from their data, so the axes must not move afterwards
-        fig.set_layout_engine("none")
-    renderer = fig._get_renderer()
-    frame = ax.get_window_extent(renderer)
-    markers = [ax.transData.transform((x, y)) for x, y, _ in points] + _markers(ax)
-    legend = ax.get_legend()
-    taken = [legend.get_window_extent(renderer)] if legend is not None else []
-    taken += [_words(t, renderer) for t in ax.texts if t.get_text()]   # labels placed before
-    labels = []
-    for x, y, text in points:
-        chosen = _OFFSETS[0]             # if nowhere is free, the first offset rather than no label
-        for dx, dy in _OFFSETS:
-            trial = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
-                                ha="left" if dx >= 0 else "right")
-            box = trial.get_window_extent(renderer)
-            trial.remove()
-            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
-            clear = not any(box.overlaps(other) for other in taken) and not any(
-                box.x0 - 4 <= mx <= box.x1 + 4 and box.y0 - 4 <= my <= box.y1 + 4 for mx, my in markers)
-            if inside and clear:
-                chosen = (dx, dy)
-                break
-        dx, dy = chosen
-        far = dict(arrowprops=dict(arrowstyle="-", color=colour, linewidth=0.5, shrinkA=0, shrinkB=3)) \
-            if abs(dx) + abs(dy) > 24 else {}        # a thin line joins a far label to its point
-        label = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
-                            ha="left" if dx >= 0 else "right", color=colour, **far)
-        label.set_in_layout(False)
-        taken.append(_words(label, renderer))
-        labels.append(label)
-    return labels
-
-
-def _words(text, renderer):
-    """The box of a label's words, without the line that may join it to its point: Text's own
-    extent, once an annotation has worked out where its words sit (its extent adds the line)."""
-    if isinstance(text, Annotation):
-        text.update_positions(renderer)
-    return Text.get_window_extent(text, renderer)
-
-
-def _markers(ax) -> list:
-    """Display positions of every marker already drawn in the axes (lines with markers, scatters)."""
-    found = []
-    for line in ax.lines:
-        if line.get_marker() not in (None, "None", "", " "):
-            found += list(ax.transData.transform(line.get_xydata()))
-    for collection in ax.collections:
-        offsets = collection.get_offsets()
-        if len(offsets):
-            found += list(ax.transData.transform(offsets))
-    return found
 
 
 # --------------------------------------------------------------------------- receptive field
@@ -102,11 +35,11 @@ def receptive_field_against_image_size(paths: Mapping[str, Sequence[Mapping]],
     """
     if not paths or not per_stage:
         raise ValueError("give at least one scaling path and one network's per-stage coverage.")
-    fig, (left, right) = _axes(axes, 2, (11, 4.4))
+    fig, (left, right) = figure_panels(axes, 2, (11, 4.4))
     points = []
     for strategy, path in paths.items():
         for p in path:
-            _need(p, ("image_size", "receptive_field", "label"), f"a point of the {strategy} path")
+            require(p, ("image_size", "receptive_field", "label"), f"a point of the {strategy} path")
         xs, ys = [p["image_size"] for p in path], [p["receptive_field"] for p in path]
         left.plot(xs, ys, "o-", color=COLOURS.get(strategy, "black"), label=f"{strategy} only"
                   if strategy != "compound" else "compound (Eq. 3)")
@@ -171,8 +104,8 @@ def figure_1_and_5(rows: Sequence[Mapping], axes=None) -> Figure:
     if not rows:
         raise ValueError("no rows to draw; pass Table 2's rows as dicts.")
     for row in rows:
-        _need(row, ("name", "top1", "parameters", "flops", "efficientnet"), "a Table 2 row")
-    fig, panels = _axes(axes, 2, (11, 4.8))
+        require(row, ("name", "top1", "parameters", "flops", "efficientnet"), "a Table 2 row")
+    fig, panels = figure_panels(axes, 2, (11, 4.8))
     for ax, key, computed, unit, figure in ((panels[0], "parameters", "computed_parameters",
                                              "parameters (millions, log)", "Figure 1"),
                                             (panels[1], "flops", "computed_flops",
@@ -219,8 +152,8 @@ def objective_picture(candidates: Mapping[str, Mapping], target: float, w: float
     if not candidates:
         raise ValueError("no candidates to draw.")
     for name, c in candidates.items():
-        _need(c, ("accuracy", "multiply_adds", "score"), f"candidate {name}")
-    fig, (left, right) = _axes(axes, 2, (11, 4.2))
+        require(c, ("accuracy", "multiply_adds", "score"), f"candidate {name}")
+    fig, (left, right) = figure_panels(axes, 2, (11, 4.2))
     names = list(candidates)
     best = max(names, key=lambda n: candidates[n]["score"])
     flops = [candidates[n]["multiply_adds"] / 1e9 for n in names]
@@ -267,8 +200,8 @@ def accuracy_against_latency(points: Sequence[Mapping], machine: str = "", axes=
     if not points:
         raise ValueError("no measurements to draw.")
     for p in points:
-        _need(p, ("name", "family", "seconds", "top1"), "a measured point")
-    fig, (ax,) = _axes(axes, 1, (7.5, 4.6))
+        require(p, ("name", "family", "seconds", "top1"), "a measured point")
+    fig, (ax,) = figure_panels(axes, 1, (7.5, 4.6))
     palette = ["tab:red", "tab:purple", "dimgrey", "tab:blue", "tab:green"]
     families = list(dict.fromkeys(p["family"] for p in points))
     for colour, family in zip(palette * 3, families):
@@ -305,7 +238,7 @@ def predictions_by_model(image, predictions: Mapping[str, tuple[Sequence[str], S
         if len(labels) != len(probabilities) or not labels:
             raise ValueError(f"{name}: need as many labels as probabilities (and at least one); got "
                              f"{len(labels)} and {len(probabilities)}.")
-    fig, panels = _axes(axes, 1 + len(predictions), (2.8 + 2.7 * len(predictions), 2.8))
+    fig, panels = figure_panels(axes, 1 + len(predictions), (2.8 + 2.7 * len(predictions), 2.8))
     panels[0].imshow(image)
     panels[0].axis("off")
     panels[0].set_title(title, fontsize=9)

@@ -14,34 +14,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import LogLocator, NullFormatter
 
-from .style import COLOURS, SYMBOLS, plain_log_labels as _plain_log_labels
+from .drawing import figure_panels, require
+from .style import COLOURS, SYMBOLS, plain_log_labels
 
 # The exponent with which a plain convolution's multiply-adds grow in each dimension (Section 3.3).
 EXPONENTS = {"width": 2, "depth": 1, "resolution": 2}
-
-
-def _axes(axes, count: int, size: tuple[float, float]):
-    """Use the caller's axes, or make a pyplot figure with `count` panels side by side."""
-    if axes is None:
-        fig, axes = plt.subplots(1, count, figsize=size, squeeze=False, layout="tight")
-        return fig, list(axes[0])
-    if hasattr(axes, "ravel"):          # what Figure.subplots returns: a numpy array of Axes
-        axes = list(axes.ravel())
-    elif not isinstance(axes, (list, tuple)):
-        axes = [axes]
-    axes = list(axes)
-    if len(axes) != count:
-        raise ValueError(f"this figure draws {count} panel(s); got {len(axes)} axes.")
-    return axes[0].figure, axes
-
-
-def _need(data: Mapping, keys: Sequence[str], what: str) -> None:
-    missing = [k for k in keys if k not in data]
-    if missing:
-        raise ValueError(f"{what} needs the keys {list(keys)}; missing {missing}.")
-    lengths = {k: len(data[k]) for k in keys if isinstance(data[k], (list, tuple))}
-    if len(set(lengths.values())) > 1:
-        raise ValueError(f"{what}: the lists must have the same length, got {lengths}.")
 
 
 def cost_against_phi(curve: Mapping, paper: Mapping | None = None, current: Mapping | None = None,
@@ -53,8 +30,8 @@ def cost_against_phi(curve: Mapping, paper: Mapping | None = None, current: Mapp
     current:   {"phi", "parameters", "multiply_adds"} of one network, drawn as a big dot;
     predicted: multiply-adds that (alpha * beta^2 * gamma^2)^phi predicts, drawn dashed.
     """
-    _need(curve, ("phi", "parameters", "multiply_adds"), "the compound curve")
-    fig, (left, right) = _axes(axes, 2, (11, 4))
+    require(curve, ("phi", "parameters", "multiply_adds"), "the compound curve")
+    fig, (left, right) = figure_panels(axes, 2, (11, 4))
     for ax, key, unit, scale in ((left, "parameters", "parameters (millions)", 1e6),
                                  (right, "multiply_adds", "FLOPS = multiply-adds (billions)", 1e9)):
         ax.plot(curve["phi"], [v / scale for v in curve[key]], color=COLOURS["compound"],
@@ -63,7 +40,7 @@ def cost_against_phi(curve: Mapping, paper: Mapping | None = None, current: Mapp
             ax.plot(curve["phi"], [v / scale for v in predicted], color="grey", linestyle="--",
                     label=r"B0 $\times (\alpha\beta^2\gamma^2)^\phi$")
         if paper is not None:
-            _need(paper, ("phi", "parameters", "multiply_adds", "labels"), "the paper's points")
+            require(paper, ("phi", "parameters", "multiply_adds", "labels"), "the paper's points")
             ax.scatter(paper["phi"], [v / scale for v in paper[key]], marker="s", color="black",
                        zorder=3, label="Table 2 as printed (B$k$ at $\\phi = k$)")
             for x, y, text in zip(paper["phi"], paper[key], paper["labels"]):
@@ -72,7 +49,7 @@ def cost_against_phi(curve: Mapping, paper: Mapping | None = None, current: Mapp
             ax.scatter([current["phi"]], [current[key] / scale], s=90, color=COLOURS["compound"],
                        edgecolor="black", zorder=4, label=f"phi = {current['phi']:.2f}")
         ax.set_yscale("log")
-        _plain_log_labels(ax.yaxis)
+        plain_log_labels(ax.yaxis)
         ax.set_xlabel(r"compound coefficient $\phi$")
         ax.set_ylabel(unit)
         ax.grid(True, which="both", alpha=0.3)
@@ -92,10 +69,10 @@ def dimension_costs(sweeps: Mapping[str, Mapping], log: bool = False, axes=None)
     names = [n for n in EXPONENTS if n in sweeps]
     if not names or set(sweeps) - set(EXPONENTS):
         raise ValueError(f"sweeps must be keyed by some of {list(EXPONENTS)}, got {list(sweeps)}.")
-    fig, panels = _axes(axes, len(names), (4 * len(names), 3.6))
+    fig, panels = figure_panels(axes, len(names), (4 * len(names), 3.6))
     for ax, name in zip(panels, names):
         data = sweeps[name]
-        _need(data, ("multiplier", "multiply_adds"), f"the {name} sweep")
+        require(data, ("multiplier", "multiply_adds"), f"the {name} sweep")
         xs, ys = data["multiplier"], [v / 1e9 for v in data["multiply_adds"]]
         base_x, base_y = xs[0], ys[0]
         law = [base_y * (x / base_x) ** EXPONENTS[name] for x in xs]
@@ -104,8 +81,8 @@ def dimension_costs(sweeps: Mapping[str, Mapping], log: bool = False, axes=None)
         if log:
             ax.set_xscale("log")
             ax.set_yscale("log")
-            _plain_log_labels(ax.xaxis)
-            _plain_log_labels(ax.yaxis)
+            plain_log_labels(ax.xaxis)
+            plain_log_labels(ax.yaxis)
             # Less than a decade per axis: label x at the multipliers themselves, y at 1, 2, 4, 6 x 10^k,
             # so each axis carries at least three numbers.
             ax.set_xticks(xs)
@@ -128,8 +105,8 @@ def stage_diagram(rows: Sequence[Mapping], title: str = "EfficientNet-B0", axes=
     image shrinks.
     """
     for row in rows:
-        _need(row, ("stage", "operator", "image_size", "channels", "layers"), "a stage row")
-    fig, (ax,) = _axes(axes, 1, (12, 4.2))
+        require(row, ("stage", "operator", "image_size", "channels", "layers"), "a stage row")
+    fig, (ax,) = figure_panels(axes, 1, (12, 4.2))
     colours = plt.get_cmap("viridis")
     top = max(r["image_size"] for r in rows)
     x = 0.0
@@ -159,7 +136,7 @@ def scaling_picture(networks: Mapping[str, Sequence[Mapping]], axes=None) -> Fig
     """
     if not networks:
         raise ValueError("give at least one network: {title: Network.rows()}.")
-    fig, panels = _axes(axes, len(networks), (2.6 * len(networks), 6))
+    fig, panels = figure_panels(axes, len(networks), (2.6 * len(networks), 6))
     layers = {t: [r for r in rows for _ in range(r["layers"])] for t, rows in networks.items()}
     tallest = max(len(v) for v in layers.values())
     widest = max(math.sqrt(r["channels"]) for v in layers.values() for r in v)
@@ -192,8 +169,8 @@ def candidate_grid(candidates: Sequence[Mapping], chosen: Mapping | None = None,
     if not candidates:
         raise ValueError("no candidates to draw; widen the grid's tolerance.")
     for c in candidates:
-        _need(c, ("alpha", "beta", "gamma", "growth", "ratio"), "a candidate")
-    fig, (left, right) = _axes(axes, 2, (11, 4.2))
+        require(c, ("alpha", "beta", "gamma", "growth", "ratio"), "a candidate")
+    fig, (left, right) = figure_panels(axes, 2, (11, 4.2))
     points = left.scatter([c["alpha"] for c in candidates], [c["gamma"] for c in candidates],
                           c=[c["beta"] for c in candidates], cmap="viridis", s=40)
     fig.colorbar(points, ax=left, label=r"$\beta$ (width)")
@@ -208,7 +185,7 @@ def candidate_grid(candidates: Sequence[Mapping], chosen: Mapping | None = None,
     right.set_ylabel("real multiply-adds at phi = 1 / B0's")
     right.set_title("Each candidate's real cost (library)")
     if chosen is not None:
-        _need(chosen, ("alpha", "beta", "gamma", "growth", "ratio"), "the chosen point")
+        require(chosen, ("alpha", "beta", "gamma", "growth", "ratio"), "the chosen point")
         left.scatter([chosen["alpha"]], [chosen["gamma"]], marker="*", s=300, color="tab:red",
                      edgecolor="black", label=f"paper: ({chosen['alpha']}, {chosen['beta']}, {chosen['gamma']})")
         right.scatter([chosen["growth"]], [chosen["ratio"]], marker="*", s=300, color="tab:red",

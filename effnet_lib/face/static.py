@@ -7,18 +7,13 @@ output's next representation instead: ipywidgets leaves a `text/plain` repr ther
 sees `VBox(children=(FloatSlider(...` or, for tqdm, the bar as it was when it appeared: 0%.
 (JupyterLab draws widget views only for trusted outputs; a notebook fresh from git is untrusted.)
 
-The fix is to put a static picture into the same output, beside the widget's view:
-
-    from effnet_lib.face.static import with_static
-    with_static(my_widget, html=table_html, png=png_bytes)     # last line of a cell
-
-displays one output holding the live widget (`application/vnd.jupyter.widget-view+json`) and a
-static rendering (`text/html`, the PNG embedded in it). A running kernel shows the widget; a
-reader without one sees the picture. Draw the picture for the widget's state at display time
-(its default state), so the two agree.
-
-A class can do the same for itself by returning `static_bundle(...)` merged with its widget's
-bundle from `_repr_mimebundle_` (the phi explorer does: `PhiExplorer()` as a cell's last line).
+The fix is to put a static picture into the same output, beside the widget's view: a class returns,
+from its `_repr_mimebundle_`, `static_bundle(html, png, text)` merged with `widget_bundle(widget)`
+(the phi explorer and the objective widget do, so `PhiExplorer()` as a cell's last line is enough).
+The output then holds the live widget (`application/vnd.jupyter.widget-view+json`) and a static
+rendering (`text/html`, the PNG embedded in it). A running kernel shows the widget; a reader without
+one sees the picture. Draw the picture for the widget's state at display time (its default state),
+so the two agree.
 
 Progress: use `progress(iterable, label="short distinct label")` instead of `tqdm.auto.tqdm`. In a
 notebook it is tqdm's widget bar whose saved output, once the bar closes, reads where it ended
@@ -78,22 +73,6 @@ def widget_bundle(widget) -> dict[str, Any]:
         return {}
     shown = widget._repr_mimebundle_() or {}
     return {WIDGET_VIEW: shown[WIDGET_VIEW]} if WIDGET_VIEW in shown else {}
-
-
-class WithStatic:
-    """A widget and its static rendering, displayed as one output (see the module's docstring)."""
-
-    def __init__(self, widget, html: str = "", png: bytes | None = None, text: str = ""):
-        self.widget = widget
-        self.static = static_bundle(html, png, text or "(a widget: run the notebook to use it)")
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {**self.static, **widget_bundle(self.widget)}
-
-
-def with_static(widget, html: str = "", png: bytes | None = None, text: str = "") -> WithStatic:
-    """Show `widget` live, and `html` / `png` (its state now) to a reader without a kernel."""
-    return WithStatic(widget, html, png, text)
 
 
 # --------------------------------------------------------------------------- progress bars
