@@ -73,7 +73,7 @@ def test_scale_is_pure_and_builds_no_module():
 def test_every_block_kind_is_one_registry_entry_with_a_module():
     from effnet_lib.model.layers import BLOCK_MODULES
     from effnet_lib.rules.blocks import KINDS
-    assert set(KINDS) == set(BLOCK_MODULES) == {"mbconv", "separable", "bottleneck"}
+    assert set(KINDS) == set(BLOCK_MODULES) == {"mbconv", "separable", "bottleneck", "fused_mbconv"}
 
 
 def test_unknown_block_kind_is_refused_where_the_table_is_made():

@@ -1,6 +1,6 @@
 """The layers EfficientNet is made of, read top to bottom: convolution with TensorFlow or PyTorch
-padding, conv-BN-activation, squeeze-and-excitation, stochastic depth, and the three block kinds
-(MBConv, MobileNetV1's separable layer, ResNet's bottleneck).
+padding, conv-BN-activation, squeeze-and-excitation, stochastic depth, and the four block kinds
+(MBConv, MobileNetV1's separable layer, ResNet's bottleneck, EfficientNetV2's Fused-MBConv).
 
 Each block is built from a `rules.architecture.Block`, the record of the same walk that the cost
 model counts, so a block's parameters here and its analytic count cannot disagree.
@@ -118,6 +118,32 @@ class MBConv(nn.Module):
         return out
 
 
+class FusedMBConv(nn.Module):
+    """EfficientNetV2's Fused-MBConv (Tan & Le 2021): MBConv with its 1x1 expansion and depthwise kxk
+    fused into one dense kxk convolution.
+
+    fused expand (kxk, with the stride) -> project (1x1, no activation), plus the input when the shape
+    is unchanged, through stochastic depth. With expand ratio 1 the block is one kxk convolution with
+    its activation, as in torchvision's `FusedMBConv`.
+    """
+
+    def __init__(self, b: Block, spec: Network):
+        super().__init__()
+        self.residual, self.drop_rate = b.residual, b.drop_rate
+        if b.hidden_channels != b.in_channels:
+            self.expand = ConvBNAct(b.in_channels, b.hidden_channels, b.kernel, spec, b.stride)
+            self.project = ConvBNAct(b.hidden_channels, b.out_channels, 1, spec, activation=False)
+        else:
+            self.expand = nn.Identity()
+            self.project = ConvBNAct(b.in_channels, b.out_channels, b.kernel, spec, b.stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.project(self.expand(x))
+        if self.residual:
+            out = stochastic_depth(out, self.drop_rate, self.training, residual=x)
+        return out
+
+
 class Separable(nn.Sequential):
     """MobileNetV1's layer: a depthwise kxk then a pointwise 1x1 convolution, each with BN and ReLU."""
 
@@ -148,7 +174,7 @@ class Bottleneck(nn.Module):
 
 # The module of each block kind in `rules.blocks.KINDS`; a kind without one stops the import here,
 # not in the middle of building a network.
-BLOCK_MODULES = {"mbconv": MBConv, "separable": Separable, "bottleneck": Bottleneck}
+BLOCK_MODULES = {"mbconv": MBConv, "separable": Separable, "bottleneck": Bottleneck, "fused_mbconv": FusedMBConv}
 if set(BLOCK_MODULES) != set(KINDS) or set(ACTIVATIONS) != set(ACTIVATION_NAMES):
     raise ImportError("the rules layer names a block kind or activation that has no module here: "
                       f"kinds {sorted(KINDS)} vs {sorted(BLOCK_MODULES)}, "

@@ -8,6 +8,7 @@ walk, the cost and the module of a kind cannot disagree. A table naming any othe
 where it is made.
 
     MBConv       mobile inverted bottleneck with optional squeeze-excite (EfficientNet, MobileNetV2)
+    Fused-MBConv MBConv with its 1x1 expansion and depthwise kxk fused into one dense kxk (EfficientNetV2)
     separable    depthwise then pointwise convolution (MobileNetV1)
     bottleneck   1x1 down, kxk, 1x1 up, plus a shortcut (ResNet)
 """
@@ -133,7 +134,29 @@ class BottleneckKind(BlockKind):
         return _total(parts)
 
 
-KINDS: dict[str, BlockKind] = {kind.name: kind for kind in (MBConvKind(), SeparableKind(), BottleneckKind())}
+class FusedMBConvKind(MBConvKind):
+    """EfficientNetV2's Fused-MBConv (Tan & Le 2021, Table 4 of that paper; torchvision's `FusedMBConv`).
+
+    MBConv's widths and shortcut, but its 1x1 expansion and depthwise kxk are replaced by one dense kxk
+    convolution that expands and carries the stride; a 1x1 projection (no activation) follows. With
+    expand ratio 1 the block is that one kxk convolution alone, with its activation. No squeeze-excite:
+    EfficientNetV2's fused stages carry none, and the block walk gives it only to MBConv stages.
+    """
+
+    name = "fused_mbconv"
+
+    def operator(self, stage):
+        return f"Fused-{super().operator(stage)}"
+
+    def cost(self, b):
+        if b.hidden_channels == b.in_channels:     # expand ratio 1: one kxk convolution, input to output
+            return conv_cost(b.in_channels, b.out_channels, b.kernel, b.out_size)
+        return _total([conv_cost(b.in_channels, b.hidden_channels, b.kernel, b.out_size),
+                       conv_cost(b.hidden_channels, b.out_channels, 1, b.out_size)])
+
+
+KINDS: dict[str, BlockKind] = {kind.name: kind for kind in (MBConvKind(), SeparableKind(), BottleneckKind(),
+                                                            FusedMBConvKind())}
 
 
 def block_kind(name: str) -> BlockKind:

@@ -204,3 +204,54 @@ RECIPE_NUMBERS = {"base_lr": 0.016, "base_batch": 256, "lr": 0.256, "epochs": 35
 # r=1.3) 36 layers at 299 px. The text beside it speaks of "(d=2.0) and (r=2.0)".
 FIGURE_4_CAPTION = {"first_layers": 18, "first_pixels": 224, "last_layers": 36, "last_pixels": 299,
                     "last_depth": 2.0, "last_resolution": 1.3}
+
+
+# ------------------------------------------------------------------ after EfficientNet (notebook 9)
+# The numbers notebook 9 quotes from the papers that came next. Each is kept with where it is
+# printed; only numbers the course could read in that place are here, every other finding of these
+# papers is told in words. tests/test_after_efficientnet.py sets each one beside what the library
+# computes.
+class Source(NamedTuple):
+    """A paper the course quotes after EfficientNet."""
+
+    authors: str
+    title: str
+    venue: str
+    arxiv: str
+
+
+AFTER_EFFICIENTNET = {
+    "efficientnetv2": Source("Tan & Le", "EfficientNetV2: Smaller Models and Faster Training", "ICML 2021",
+                             "2104.00298"),
+    "fixres": Source("Touvron, Vedaldi, Douze & Jégou", "Fixing the train-test resolution discrepancy",
+                     "NeurIPS 2019", "1906.06423"),
+    "revisiting-resnets": Source("Bello, Fedus, Du, Cubuk, Srinivas, Lin, Shlens & Zoph",
+                                 "Revisiting ResNets: Improved Training and Scaling Strategies", "NeurIPS 2021",
+                                 "2103.07579"),
+    "fast-scaling": Source("Dollár, Singh & Girshick", "Fast and Accurate Model Scaling", "CVPR 2021", "2103.06877"),
+}
+
+# EfficientNetV2-S: top-1, parameters (millions) and FLOPs (billions) as the official README's checkpoint
+# table prints them (google/automl, efficientnetv2/README.md); its stage table is the paper's Table 4.
+V2_S_PUBLISHED = Published(83.9, None, 21.5, 8.4)
+# EfficientNetV2-S's training settings in the reference code (google/automl efficientnetv2:
+# effnetv2_configs.py, hparams.py, datasets.py, main.py): train and test image size, dropout, the final
+# RandAugment magnitude and mixup, the number of progressive stages, the first stage's base image size
+# and RandAugment magnitude, and the epochs.
+V2_S_TRAINING = {"train_size": 300, "test_size": 384, "dropout": 0.2, "randaugment": 10, "mixup": 0.0,
+                 "stages": 4, "first_size": 128, "first_randaugment": 5, "epochs": 350}
+
+# FixRes, abstract: ImageNet top-1 of a ResNet-50 trained at 128 px and of one trained at 224 px, each
+# tested at a higher resolution after the paper's fine-tuning.
+FIXRES_RESNET_50 = {128: 77.1, 224: 79.8}
+# The RandomResizedCrop that FixRes analyses (torchvision's defaults): the crop's share of the image's
+# area is drawn uniformly from this range, its aspect ratio log-uniformly from 3/4 to 4/3.
+RANDOM_RESIZED_CROP_SCALE = (0.08, 1.0)
+RANDOM_RESIZED_CROP_RATIO = (3 / 4, 4 / 3)
+# The test crop of the ImageNet convention (resize to 256, centre-crop 224): the crop's share of the short side.
+CENTRE_CROP_FRACTION = 224 / 256
+
+# Fast and Accurate Model Scaling, Table 4: the share of the FLOPS growth given to width in "fast"
+# compound scaling (their alpha; 1 is width alone, 1/3 scales depth, width and resolution uniformly).
+# The reference code (facebookresearch/pycls, models/scaler.py) names the same strategy "d1_w8_g8_r1".
+FAST_WIDTH_SHARE = 0.8

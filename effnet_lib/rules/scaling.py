@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from .architecture import Network
 from .blocks import block_kind
-from .paper import ALPHA, BETA, GAMMA
+from .paper import ALPHA, BETA, FAST_WIDTH_SHARE, GAMMA
 from .rounding import round_filters, round_repeats
 
 
@@ -49,6 +49,34 @@ def compound(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float 
 def multiply_adds_growth(alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> float:
     """alpha * beta^2 * gamma^2: how much FLOPS grow per unit of phi (the paper constrains it to ~2)."""
     return alpha * beta ** 2 * gamma ** 2
+
+
+def fast(flops_ratio: float, width_share: float = FAST_WIDTH_SHARE) -> Multipliers:
+    """Fast compound scaling (Dollar, Singh & Girshick 2021, Table 4): grow FLOPS by `flops_ratio`, mostly by width.
+
+    The FLOPS growth s = d * w^2 * r^2 is shared out as s^width_share to width (w^2) and the rest
+    equally to depth and resolution (d and r^2): d = s^((1 - a)/2), w = s^(a/2), r = s^((1 - a)/4),
+    with a = `width_share` (their alpha; 0.8 is their choice, 1 is width alone, 1/3 shares it out
+    equally). Activations, which grow as d * w * r^2, then grow as s^(1 - a/2): s^0.6 at a = 0.8,
+    where Eq. 3 with the paper's alpha, beta, gamma gives about s^0.85.
+
+    One doubling of FLOPS is `fast(2)`, so fast scaling is Eq. 3 with other constants:
+    `compound(phi, *fast(2))` equals `fast(2 ** phi)`, and alpha * beta^2 * gamma^2 is exactly 2.
+
+    >>> [round(m, 3) for m in fast(2)]          # alpha, beta, gamma of fast scaling
+    [1.072, 1.32, 1.035]
+    >>> [round(m, 3) for m in fast(4, width_share=1)]      # width alone: w = sqrt(4)
+    [1.0, 2.0, 1.0]
+    """
+    flops_ratio = _check_positive("flops_ratio", flops_ratio)
+    if flops_ratio < 1:
+        raise ValueError(f"flops_ratio is how many times the baseline's FLOPS the scaled network should cost "
+                         f"(>= 1; 2 is one doubling), got {flops_ratio!r}.")
+    if isinstance(width_share, bool) or not isinstance(width_share, (int, float)) or not 0 <= width_share <= 1:
+        raise ValueError(f"width_share is the share of the FLOPS growth given to width, from 0 to 1 (Dollar et al. "
+                         f"use 0.8), got {width_share!r}.")
+    a = float(width_share)
+    return Multipliers(flops_ratio ** ((1 - a) / 2), flops_ratio ** (a / 2), flops_ratio ** ((1 - a) / 4))
 
 
 def scale(spec: Network, depth: float = 1.0, width: float = 1.0,
