@@ -250,3 +250,11 @@ def test_cost_curve_is_the_library_cost_and_never_falls():
     assert curve["multiply_adds"][-1] == _expected(7.0).multiply_adds
     assert all(a <= b for a, b in zip(curve["multiply_adds"], curve["multiply_adds"][1:]))
     assert curve["predicted"][-1] == pytest.approx(en.cost("b0").multiply_adds * en.multiply_adds_growth() ** 7)
+
+
+def test_the_published_column_keeps_its_room_however_far_the_sliders_go():
+    # At alpha = beta = 2 the counts had 17 digits and pushed "B7 as published" out of the column.
+    s = phi_state.snapshot(7.0, alpha=2.0, beta=2.0)
+    rows = phi_tables.summary_rows(s)
+    assert all(len(cell.removesuffix(" predicted")) <= 14 for row in rows for cell in row[1:]), rows
+    assert [row[-1] for row in rows][5:7] == [f"{en.cost('b7').parameters:,}", f"{en.cost('b7').multiply_adds:,}"]

@@ -20,7 +20,7 @@ def _close():
 
 def _boxes(fig, ax):
     renderer = fig._get_renderer()
-    return [t.get_window_extent(renderer) for t in ax.texts if t.get_text()]
+    return [drawing.words_box(t, renderer) for t in ax.texts if t.get_text()]     # words, not a far label's line
 
 
 def _no_overlaps(fig, ax):
@@ -74,6 +74,29 @@ def test_figure_1_and_5_draws_every_printed_row_and_the_computed_counts():
         lessons.figure_1_and_5([{"name": "x"}])
 
 
+def test_figure_5s_labels_sit_nearest_their_own_markers():
+    # AmoebaNet-C and PNASNet were once labelled beside other ConvNets' markers.
+    rows = [dict(name=k.upper(), top1=p.top1, parameters=p.parameters_millions, flops=p.multiply_adds_billions,
+                 efficientnet=True) for k, p in paper.TABLE_2.items()]
+    rows += [dict(name=n, top1=p.top1, parameters=p.parameters_millions, flops=p.multiply_adds_billions,
+                  efficientnet=False) for group in paper.TABLE_2_OTHERS.values() for n, p in group.items()]
+    fig = lessons.figure_1_and_5(rows)
+    renderer = fig._get_renderer()
+    for ax, key in zip(fig.axes, ("parameters", "flops")):
+        markers = {r["name"]: ax.transData.transform((r[key], r["top1"])) for r in rows if r[key] is not None}
+        for label in ax.texts:
+            if label.get_text() not in markers or label.arrow_patch is not None:
+                continue                     # a far label has a line to its point
+            box = drawing.words_box(label, renderer)
+
+            def gap(point):
+                dx = max(box.x0 - point[0], 0, point[0] - box.x1)
+                dy = max(box.y0 - point[1], 0, point[1] - box.y1)
+                return (dx * dx + dy * dy) ** 0.5
+            nearest = min(markers, key=lambda name: gap(markers[name]))
+            assert gap(markers[label.get_text()]) <= gap(markers[nearest]), (ax.get_title(), label.get_text(), nearest)
+
+
 def test_receptive_field_figure_draws_each_path_and_the_coverage():
     def point(spec, label):
         f = stage_fields(spec)[-1]
@@ -97,6 +120,8 @@ def test_objective_picture_stars_the_preferred_model():
     left, right = fig.axes
     assert "preferred: B0" in [t.get_text() for t in left.get_legend().get_texts()]
     assert [p.get_height() for p in right.patches] == pytest.approx(list(s.values()))
+    assert right.get_ylim()[0] == 0              # bars start at zero: no gap drawn larger than it is
+    assert [t.get_text() for t in right.texts] == [f"{v:.1f}" for v in s.values()]
 
 
 def test_accuracy_against_latency_labels_each_model():

@@ -31,6 +31,12 @@ def test_moving_t_changes_the_scores_not_the_winner(widget):
     assert widget.current.candidates["b0"]["score"] > before["b0"]["score"]
 
 
+def test_t_is_shown_once_in_millions(widget):
+    # The slider's own readout printed "4.00e+8" beside a box in millions: the box is the only readout.
+    assert widget.target.readout is False
+    assert "millions" in widget.typed_target.description and widget.typed_target.value == 400
+
+
 def test_typed_t_moves_the_slider(widget):
     widget.typed_target.value = 2000
     assert widget.target.value == pytest.approx(2e9) and widget.current.target == pytest.approx(2e9)

@@ -47,8 +47,9 @@ def test_dimension_costs_show_each_dimension_with_its_power_law():
               for name in ("width", "depth", "resolution")}
     fig = plots.dimension_costs(sweeps, log=True)
     assert [ax.get_title() for ax in fig.axes] == [
-        "Figure 3 (width): cost of $w$ alone", "Figure 3 (depth): cost of $d$ alone",
-        "Figure 3 (resolution): cost of $r$ alone"]
+        "Cost of scaling width alone ($w$)", "Cost of scaling depth alone ($d$)",
+        "Cost of scaling resolution alone ($r$)"]
+    assert "Figure 3" not in _titles(fig)      # the paper's Figure 3 is accuracy against FLOPS, not cost
     law = fig.axes[0].lines[1].get_ydata()
     assert law[1] / law[0] == pytest.approx(4.0)   # w^2
     law = fig.axes[1].lines[1].get_ydata()
@@ -82,8 +83,13 @@ def test_candidate_grid_plots_every_candidate():
     candidates = [dict(alpha=c.alpha, beta=c.beta, gamma=c.gamma, growth=c.growth, ratio=c.growth)
                   for c in en.constrained_grid()]
     fig = plots.candidate_grid(candidates, chosen=dict(candidates[0]))
-    assert len(fig.axes[0].collections[0].get_offsets()) == len(candidates)
-    assert "Section 3.3" in _titles(fig)
+    drawn = fig.axes[0].collections[0].get_offsets()
+    assert len(drawn) == len(candidates)
+    assert len({tuple(p) for p in drawn}) == len(candidates)      # none hidden behind another
+    assert "53 candidates" in _titles(fig)
+    promised = [c["growth"] for c in candidates]
+    low, high = fig.axes[1].get_xlim()                               # the right panel
+    assert low <= min(promised) and max(promised) <= high and high - low < 2 * (max(promised) - min(promised))
     with pytest.raises(ValueError, match="no candidates"):
         plots.candidate_grid([])
 

@@ -127,7 +127,7 @@ def figure_1_and_5(rows: Sequence[Mapping], axes=None) -> Figure:
         ax.set_title(f"{figure} from Table 2: top-1 against {key if key == 'parameters' else 'FLOPS'}")
         ax.grid(True, which="both", alpha=0.3)
         values = [r[key] for r in rows if r[key] is not None]
-        ax.set_xlim(min(values) / 1.6, max(values) * 2.2)
+        ax.set_xlim(min(values) / 1.6, max(values) * 3)      # room for a label right of the last point
         ax.set_ylim(min(r["top1"] for r in rows) - 0.8, max(r["top1"] for r in rows) + 0.8)
         ax.legend(fontsize=8, loc="best")
     missing = [r["name"] for r in rows if r["flops"] is None]
@@ -179,10 +179,10 @@ def objective_picture(candidates: Mapping[str, Mapping], target: float, w: float
     left.legend(fontsize=8, loc="lower right")
 
     scores = [candidates[n]["score"] for n in names]
-    right.bar([n.upper() for n in names], scores, color=["tab:red" if n == best else "lightgrey" for n in names],
-              edgecolor="black")
-    low, high = min(scores), max(scores)
-    right.set_ylim(low - 0.15 * (high - low + 1), high + 0.15 * (high - low + 1))
+    bars = right.bar([n.upper() for n in names], scores, color=["tab:red" if n == best else "lightgrey" for n in names],
+                     edgecolor="black")
+    right.bar_label(bars, fmt="%.1f", fontsize=8)      # the axis starts at 0, so the numbers carry the small gaps
+    right.set_ylim(0, max(scores) * 1.12)
     right.set_ylabel(r"ACC $\times$ (FLOPS / T)$^w$")
     right.set_title(f"Scores at T = {target / 1e9:g}B, w = {w:g}")
     right.grid(True, axis="y", alpha=0.3)

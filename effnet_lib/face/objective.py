@@ -111,10 +111,11 @@ class ObjectiveExplorer:
         self.w = widgets.FloatSlider(value=w, min=W_RANGE[0], max=W_RANGE[1], step=0.005, readout_format=".3f",
                                      description="w (trade-off)", continuous_update=False, style=style,
                                      layout=widgets.Layout(width="520px"))
+        # The slider has no readout of its own: the box beside it shows T, in millions, and follows it.
         self.target = widgets.FloatLogSlider(value=target, base=10, min=math.log10(TARGET_RANGE[0]),
-                                             max=math.log10(TARGET_RANGE[1]), step=0.01, readout_format=".3g",
-                                             description="T (multiply-adds)", continuous_update=False,
-                                             style=style, layout=widgets.Layout(width="520px"))
+                                             max=math.log10(TARGET_RANGE[1]), step=0.01, readout=False,
+                                             description="T (slide)", continuous_update=False,
+                                             style=style, layout=widgets.Layout(width="480px"))
         self.typed_target = widgets.FloatText(value=target / 1e6, description="or type T (millions)",
                                               style=style, layout=widgets.Layout(width="300px"))
         self.message = widgets.HTML()

@@ -28,6 +28,25 @@ def _row(cells, header: bool = False) -> str:
     return "<tr>" + "".join(f"<{tag}>{html.escape(str(c))}</{tag}>" for c in cells) + "</tr>"
 
 
+def count(value: int) -> str:
+    """A count with thousands separators, up to twelve digits; beyond, four significant digits, so the
+    table keeps its five columns inside the explorer's column however far the sliders go.
+
+    >>> count(5_288_548), count(1_342_850_071_312)
+    ('5,288,548', '1.343e+12')
+    """
+    return f"{value:,}" if value < 1e12 else f"{value:.3e}"
+
+
+def times(ratio: float) -> str:
+    """A ratio to B0, as short as its size allows.
+
+    >>> times(2.6604), times(3480.56), times(14838830.5)
+    ('2.66x', '3,481x', '1.48e+07x')
+    """
+    return f"{ratio:.2f}x" if ratio < 1000 else f"{ratio:,.0f}x" if ratio < 1e6 else f"{ratio:.2e}x"
+
+
 def summary_rows(s: Snapshot) -> list[tuple]:
     """The explorer's main table as rows: (quantity, compound rule, B0, ratio to B0, published Bk)."""
     net, b0, m = s.network, s.base, s.multipliers
@@ -38,15 +57,15 @@ def summary_rows(s: Snapshot) -> list[tuple]:
         published = [f"{c.depth:g}", f"{c.width:g}", f"{c.image_size / b0.image_size:.3f}", f"{c.image_size}",
                      f"{spec.num_blocks}", f"{paid.parameters:,}", f"{paid.multiply_adds:,}", ""]
     rows = [
-        ("depth d = α^φ", f"{m.depth:.3f}", "1", f"{m.depth:.2f}x"),
-        ("width w = β^φ", f"{m.width:.3f}", "1", f"{m.width:.2f}x"),
-        ("resolution r = γ^φ", f"{m.resolution:.3f}", "1", f"{m.resolution:.2f}x"),
-        ("image size (px)", f"{net.image_size}", f"{b0.image_size}", f"{net.image_size / b0.image_size:.2f}x"),
-        ("layers (blocks)", f"{net.num_blocks}", f"{b0.num_blocks}", f"{net.num_blocks / b0.num_blocks:.2f}x"),
-        ("parameters", f"{s.cost.parameters:,}", f"{s.base_cost.parameters:,}",
-         f"{s.cost.parameters / s.base_cost.parameters:.2f}x"),
-        ("multiply-adds", f"{s.cost.multiply_adds:,}", f"{s.base_cost.multiply_adds:,}", f"{s.ratio:.2f}x"),
-        ("(αβ²γ²)^φ", f"{s.growth:.3f}^{s.phi:.2f}", "", f"{s.predicted_ratio:.2f}x predicted"),
+        ("depth d = α^φ", f"{m.depth:.3f}", "1", times(m.depth)),
+        ("width w = β^φ", f"{m.width:.3f}", "1", times(m.width)),
+        ("resolution r = γ^φ", f"{m.resolution:.3f}", "1", times(m.resolution)),
+        ("image size (px)", f"{net.image_size}", f"{b0.image_size}", times(net.image_size / b0.image_size)),
+        ("layers (blocks)", f"{net.num_blocks}", f"{b0.num_blocks}", times(net.num_blocks / b0.num_blocks)),
+        ("parameters", count(s.cost.parameters), count(s.base_cost.parameters),
+         times(s.cost.parameters / s.base_cost.parameters)),
+        ("multiply-adds", count(s.cost.multiply_adds), count(s.base_cost.multiply_adds), times(s.ratio)),
+        ("(αβ²γ²)^φ", f"{s.growth:.3f}^{s.phi:.2f}", "", f"{times(s.predicted_ratio)} predicted"),
     ]
     return [row + (extra,) for row, extra in zip(rows, published)]
 

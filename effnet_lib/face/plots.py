@@ -65,6 +65,8 @@ def dimension_costs(sweeps: Mapping[str, Mapping], log: bool = False, axes=None)
     sweeps: {"width" | "depth" | "resolution": {"multiplier": [...], "multiply_adds": [...]}}.
     Each panel also draws the ideal power law, first point times multiplier^(2, 1, 2), dashed: how a
     plain convolution's cost grows. With `log=True` both axes are logarithmic, so the law is a line.
+    The cost side only: the paper's Figure 3 plots ImageNet accuracy against FLOPS, which no count gives,
+    so the titles do not borrow its name.
     """
     names = [n for n in EXPONENTS if n in sweeps]
     if not names or set(sweeps) - set(EXPONENTS):
@@ -91,7 +93,7 @@ def dimension_costs(sweeps: Mapping[str, Mapping], log: bool = False, axes=None)
             ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(f"{name} multiplier ${SYMBOLS[name]}$")
         ax.set_ylabel("multiply-adds (billions)")
-        ax.set_title(f"Figure 3 ({name}): cost of ${SYMBOLS[name]}$ alone")
+        ax.set_title(f"Cost of scaling {name} alone (${SYMBOLS[name]}$)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     return fig
@@ -159,42 +161,84 @@ def scaling_picture(networks: Mapping[str, Sequence[Mapping]], axes=None) -> Fig
 
 
 def candidate_grid(candidates: Sequence[Mapping], chosen: Mapping | None = None, axes=None) -> Figure:
-    """The alpha, beta, gamma grid of Section 3.3 (step 1) with what each candidate really costs.
+    """A grid of alpha, beta, gamma for Section 3.3's step 1, with what each candidate really costs.
 
     candidates: dicts with "alpha", "beta", "gamma", "growth" (alpha * beta^2 * gamma^2) and
-    "ratio" (the candidate network's multiply-adds at phi = 1 over B0's). Left: the candidates in
-    the (alpha, gamma) plane coloured by beta; right: the promised growth against the real one.
-    chosen: the paper's (alpha, beta, gamma), marked with a star.
+    "ratio" (the candidate network's multiply-adds at phi = 1 over B0's). Left: every candidate in
+    the (alpha, gamma) plane coloured by beta; candidates that share an (alpha, gamma) stand side by
+    side, so none hides another. Right: the promised growth against the real one, with the line where
+    they would be equal. chosen: the paper's (alpha, beta, gamma), marked with a star. The grid
+    (its step, range and tolerance) is the caller's: the paper names none.
     """
     if not candidates:
         raise ValueError("no candidates to draw; widen the grid's tolerance.")
     for c in candidates:
         require(c, ("alpha", "beta", "gamma", "growth", "ratio"), "a candidate")
-    fig, (left, right) = figure_panels(axes, 2, (11, 4.2))
-    points = left.scatter([c["alpha"] for c in candidates], [c["gamma"] for c in candidates],
-                          c=[c["beta"] for c in candidates], cmap="viridis", s=40)
-    fig.colorbar(points, ax=left, label=r"$\beta$ (width)")
-    left.set_xlabel(r"$\alpha$ (depth)")
+    fig, (left, right) = figure_panels(axes, 2, (11, 4.4))
+    xs = dodged([(c["alpha"], c["gamma"]) for c in candidates], [c["beta"] for c in candidates],
+                width=0.7 * min_step([c["alpha"] for c in candidates]))
+    points = left.scatter(xs, [c["gamma"] for c in candidates], c=[c["beta"] for c in candidates],
+                          cmap="viridis", s=30, edgecolor="black", linewidth=0.3)
+    fig.colorbar(points, ax=left, label=r"$\beta$ (width)", pad=0.02)
+    left.set_xlabel(r"$\alpha$ (depth); candidates sharing ($\alpha$, $\gamma$) stand side by side")
     left.set_ylabel(r"$\gamma$ (resolution)")
-    left.set_title(r"Section 3.3, step 1: candidates with $\alpha\beta^2\gamma^2 \approx 2$")
-    right.scatter([c["growth"] for c in candidates], [c["ratio"] for c in candidates], s=25, color="tab:purple")
-    low = min(min(c["growth"], c["ratio"]) for c in candidates)
-    high = max(max(c["growth"], c["ratio"]) for c in candidates)
-    right.plot([low, high], [low, high], "--", color="grey", label="real = promised")
+    left.set_title(f"A grid for step 1: {len(candidates)} candidates with " + r"$\alpha\beta^2\gamma^2 \approx 2$")
+    right.scatter([c["growth"] for c in candidates], [c["ratio"] for c in candidates], s=25, color="tab:purple",
+                  label="a candidate")
+    promised = [c["growth"] for c in candidates] + ([chosen["growth"]] if chosen else [])
+    margin = 0.1 * (max(promised) - min(promised) or 0.1)
+    span = [min(promised) - margin, max(promised) + margin]
+    right.plot(span, span, "--", color="grey", label="real = promised")
+    right.set_xlim(*span)
+    low, high = min(span[0], *(c["ratio"] for c in candidates)), max(c["ratio"] for c in candidates)
+    right.set_ylim(low - 0.05 * (high - low), high + 0.2 * (high - low))     # room above for the legend
     right.set_xlabel(r"promised FLOPS growth $\alpha\beta^2\gamma^2$")
     right.set_ylabel("real multiply-adds at phi = 1 / B0's")
     right.set_title("Each candidate's real cost (library)")
     if chosen is not None:
         require(chosen, ("alpha", "beta", "gamma", "growth", "ratio"), "the chosen point")
-        left.scatter([chosen["alpha"]], [chosen["gamma"]], marker="*", s=300, color="tab:red",
+        same = [x for x, c in zip(xs, candidates)
+                if all(abs(c[k] - chosen[k]) < 1e-9 for k in ("alpha", "beta", "gamma"))]
+        left.scatter(same[:1] or [chosen["alpha"]], [chosen["gamma"]], marker="*", s=300, color="tab:red",
                      edgecolor="black", label=f"paper: ({chosen['alpha']}, {chosen['beta']}, {chosen['gamma']})")
         right.scatter([chosen["growth"]], [chosen["ratio"]], marker="*", s=300, color="tab:red",
                       edgecolor="black", label="paper's choice")
         left.legend(fontsize=8)
-    right.legend(fontsize=8)
+    right.legend(fontsize=8, loc="upper left", ncol=3)
     for ax in (left, right):
         ax.grid(True, alpha=0.3)
     return fig
+
+
+def min_step(values: Sequence[float]) -> float:
+    """The smallest gap between two different values (1.0 when all are equal): a grid's step.
+
+    >>> round(min_step([1.05, 1.2, 1.1, 1.05]), 2)
+    0.05
+    """
+    ordered = sorted(set(values))
+    return min((b - a for a, b in zip(ordered, ordered[1:])), default=1.0)
+
+
+def dodged(positions: Sequence[tuple[float, float]], order: Sequence[float], width: float) -> list[float]:
+    """x for each point, moved sideways within `width` where several share one (x, y), so none hides another.
+
+    Points that share a position are spread evenly in the order of `order` (e.g. beta, smallest left).
+
+    >>> dodged([(1.0, 2.0), (1.0, 2.0), (1.5, 2.0)], [1.1, 1.05, 1.0], width=0.2)
+    [1.05, 0.95, 1.5]
+    """
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, position in enumerate(positions):
+        groups.setdefault(position, []).append(i)
+    xs = [x for x, _ in positions]
+    for members in groups.values():
+        if len(members) > 1:
+            members.sort(key=lambda i: order[i])
+            gap = width / len(members)
+            for k, i in enumerate(members):
+                xs[i] = round(positions[i][0] + (k - (len(members) - 1) / 2) * gap, 12)
+    return xs
 
 
 class Table(NamedTuple):
