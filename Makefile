@@ -3,15 +3,16 @@
 #   make lab    set up a student's environment, then open the course in JupyterLab on notebooks/00_start_here.ipynb
 #   make test   set up the test environment, then run the whole test suite (notebooks and browser test included)
 #
-# and a third for instructors:  make lab-instructor   (JupyterLab with nbgrader, to release and grade exercises)
+# and a third for instructors:  make lab-instructor   (JupyterLab with nbgrader and the grader, to release and grade exercises)
 #
 # "Set up" means: a virtual environment in .venv (created when missing) with PyTorch and one of
 # pyproject.toml's extras installed into it (`course` for make lab, `test` for make test, `instructor`
 # for make lab-instructor), plus Debian's packages for the data and the browser test when this machine
 # can install them (Debian-like and root). The three share one .venv, so PyTorch (gigabytes) is
-# installed once; `test` and `instructor` add nbgrader to it, and make lab then starts JupyterLab
-# with nbgrader switched off (jupyter-student/ says how). Setting up again is a no-op until
-# pyproject.toml changes.
+# installed once; `test` and `instructor` add nbgrader and the grader (grading/, a distribution of its
+# own that a student's set-up never installs) to it, and make lab then starts JupyterLab with nbgrader
+# switched off (jupyter-student/ says how). Setting up again is a no-op until pyproject.toml or
+# grading/pyproject.toml changes.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -23,8 +24,8 @@ BIN := $(VENV)/bin
 # CPU architecture, another Python), override them: make lab TORCH_PACKAGES="torch torchvision"
 TORCH_PACKAGES ?= torch==2.14.1 torchvision==0.29.1
 
-# An extra's set-up is redone whenever pyproject.toml's content changes (its hash names the stamp file).
-HASH := $(shell cksum < pyproject.toml | cut -d' ' -f1)
+# An extra's set-up is redone whenever either pyproject.toml's content changes (their hash names the stamp file).
+HASH := $(shell cat pyproject.toml grading/pyproject.toml | cksum | cut -d' ' -f1)
 stamp = $(VENV)/.set-up-$(1)-$(HASH)
 
 # Jupyter configuration read before all others for make lab: nbgrader's server and lab extensions off.
@@ -51,11 +52,14 @@ test: $(call stamp,test) system-test
 
 setup: $(call stamp,course)
 
+# The grader (grading/pyproject.toml) goes in with the instructor's and the test's extras, never a student's.
+with_grader = $(if $(filter instructor test,$(1)),-e ./grading,)
+
 # PyTorch, then the course with one extra (`course`, `instructor` or `test`, each holding the one before).
-$(VENV)/.set-up-%-$(HASH): pyproject.toml
+$(VENV)/.set-up-%-$(HASH): pyproject.toml grading/pyproject.toml
 	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install $(TORCH_PACKAGES)
-	$(BIN)/python -m pip install -e '.[$*]'
+	$(BIN)/python -m pip install -e '.[$*]' $(call with_grader,$*)
 	@rm -f $(VENV)/.set-up-$*-*
 	@touch $@
 

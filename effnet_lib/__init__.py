@@ -7,7 +7,9 @@ The library is a house of layers, one folder each, every import running down thi
     learn     data, training, experiments, latency, transfer      (imports model, rules)
     explain   class activation maps                               (imports model, rules)
     face      the explorer widget, figures, reports               (imports rules and results)
-    grading   release and grade exercises                         (imports none of the above)
+
+The grader that releases and grades the exercises is a package of its own beside this one
+(grading/: effnet_grading), which a student's install never carries; nothing here imports it.
 
 The public names below load lazily: `import effnet_lib` costs nothing, `en.B0` and `en.cost`
 load only the rules layer, and torch is imported the first time a model is asked for.

@@ -4,8 +4,8 @@ Every exercise is graded three ways: the solution scores full marks on every aut
 the untouched release scores zero, each answer raising NotImplementedError; and a submission whose
 answers only call the library's own implementation (built below from the solution, one delegating
 answer per answer cell that has a library counterpart) scores zero on those questions, failed by
-the hidden tests' switch (`effnet_lib.grading.own_work.switched_off`), not by accident. No solution,
-hidden test or rubric reaches exercises/, which is exactly what `python -m effnet_lib.grading
+the hidden tests' switch (`effnet_grading.own_work.switched_off`), not by accident. No solution,
+hidden test or rubric reaches exercises/, which is exactly what `python -m effnet_grading
 release` makes of solutions/. Each exercise names the course notebook it belongs to, the same one
 the README's table gives.
 """
@@ -24,10 +24,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from effnet_lib.grading import Isolation, Limits, grade, release_notebook
-from effnet_lib.grading.cells import grade_id, is_grade, is_marked, is_solution, is_test, points, read_notebook
-from effnet_lib.grading.own_work import NotOwnWork, hidden_random, library, switched_off
-from effnet_lib.grading.release import check_release
+from effnet_grading import Isolation, Limits, grade, release_notebook
+from effnet_grading.cells import grade_id, is_grade, is_marked, is_solution, is_test, points, read_notebook
+from effnet_grading.own_work import NotOwnWork, hidden_random, library, switched_off
+from effnet_grading.release import check_release
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
@@ -271,13 +271,59 @@ def test_every_hidden_test_runs_the_answer_with_the_library_switched_off():
                 assert "with switched_off(" in hidden, f"{path.name}, {grade_id(cell)}"
 
 
+def _hidden_references(source: str) -> tuple[set[str], set[str]]:
+    """(modules and module attributes the hidden tests import, dotted names they switch off or take
+    from the library with `switched_off(...)` / `library(...)`), read from a test cell's hidden part."""
+    import ast
+    import textwrap
+
+    hidden = source.split("### BEGIN HIDDEN TESTS", 1)[1].split("### END HIDDEN TESTS", 1)[0]
+    tree = ast.parse(textwrap.dedent(hidden))
+    imported, named = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported |= {f"{node.module}:{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("switched_off", "library"):
+            named |= {arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)}
+    return imported, named
+
+
+def test_every_library_name_the_hidden_tests_use_exists():
+    """Moving or renaming a library function must fail here, in seconds, not as silent zeros when a
+    class is graded: every import of a hidden test resolves, and every name it switches off or takes
+    with `library()` is the library's own code."""
+    missing = []
+    for path in SOLUTION_FILES:
+        for cell in read_notebook(path).cells:
+            if not is_test(cell):
+                continue
+            imported, named = _hidden_references(cell.source)
+            assert named, f"{path.name}, {grade_id(cell)}: a hidden test that switches nothing off"
+            for reference in sorted(imported):
+                module, _, attribute = reference.partition(":")
+                try:
+                    loaded = importlib.import_module(module)
+                    if attribute:
+                        getattr(loaded, attribute)
+                except (ImportError, AttributeError) as error:
+                    missing.append(f"{path.name}, {grade_id(cell)}: imports {reference} ({error})")
+            for name in sorted(named):
+                try:
+                    library(name)
+                except (NotOwnWork, AttributeError) as error:
+                    missing.append(f"{path.name}, {grade_id(cell)}: names {name} ({error})")
+    assert not missing, "\n".join(missing)
+
+
 def test_exercises_are_exactly_a_fresh_release_of_the_solutions():
     problems = check_release(SOLUTIONS, EXERCISES)
-    assert not problems, "\n".join(problems) + "\nrun `python -m effnet_lib.grading release`"
+    assert not problems, "\n".join(problems) + "\nrun `python -m effnet_grading release`"
 
 
 def test_release_check_runs_from_the_command_line():
-    done = subprocess.run([sys.executable, "-m", "effnet_lib.grading", "release", "--check"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "effnet_grading", "release", "--check"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -316,7 +362,7 @@ def test_the_released_exercises_need_no_grading_tools():
     """Students run exercises with the `course` extra: no nbgrader, no grading package."""
     for path in sorted(EXERCISES.glob("*.ipynb")):
         code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-        assert "nbgrader" not in code and "effnet_lib.grading" not in code, path.name
+        assert "nbgrader" not in code and "effnet_grading" not in code, path.name
 
 
 def test_exercise_6_states_the_real_cost_range_the_library_computes():
@@ -430,8 +476,8 @@ def test_library_refuses_a_reference_the_notebook_replaced(monkeypatch):
 
 
 def test_hidden_cases_follow_the_grading_secret(monkeypatch):
-    from effnet_lib.grading import sandbox
-    from effnet_lib.grading.own_work import SECRET_VARIABLE
+    from effnet_grading import sandbox
+    from effnet_grading.own_work import SECRET_VARIABLE
 
     assert SECRET_VARIABLE == sandbox.SECRET_VARIABLE
     monkeypatch.setenv(SECRET_VARIABLE, "instructor's secret")

@@ -20,9 +20,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from effnet_lib.grading import GradingError, grade, release, release_notebook, write_report
-from effnet_lib.grading.__main__ import main
-from effnet_lib.grading.release import check_release
+from effnet_grading import GradingError, grade, release, release_notebook, write_report
+from effnet_grading.__main__ import main
+from effnet_grading.release import check_release
 
 HIDDEN = "hidden-check-7f3a"  # a string that appears only inside the hidden tests
 
@@ -365,12 +365,12 @@ def test_a_jupytext_script_can_be_graded_when_named_explicitly(course, tmp_path)
 
 
 def test_the_grading_package_loads_its_parts_only_when_asked():
-    # Hidden tests import effnet_lib.grading.own_work in every student's kernel.
-    probe = ("import sys, effnet_lib.grading\n"
+    # Hidden tests import effnet_grading.own_work in every student's kernel.
+    probe = ("import sys, effnet_grading\n"
              "print(sorted(m for m in ('nbgrader', 'nbclient', 'jupyter_client') if m in sys.modules))\n"
-             "import effnet_lib.grading.grade, effnet_lib.grading.release\n"
-             "from effnet_lib.grading import grade, release\n"
+             "import effnet_grading.grade, effnet_grading.release\n"
+             "from effnet_grading import grade, release\n"
              "print(callable(grade), callable(release), grade.__module__, release.__module__)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert done.stdout.split("\n")[:2] == [
-        "[]", "True True effnet_lib.grading.grade effnet_lib.grading.release"], done.stderr[-2000:]
+        "[]", "True True effnet_grading.grade effnet_grading.release"], done.stderr[-2000:]

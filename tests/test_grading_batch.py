@@ -13,11 +13,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from effnet_lib.grading import Isolation, grade_batch, release, write_report
-from effnet_lib.grading.__main__ import main
-from effnet_lib.grading.grade import NotebookResult
-from effnet_lib.grading.sandbox import sandbox_problem
-from effnet_lib.grading.submissions import folder_names
+from effnet_grading import Isolation, grade_batch, release, write_report
+from effnet_grading.__main__ import main
+from effnet_grading.grade import NotebookResult
+from effnet_grading.sandbox import sandbox_problem
+from effnet_grading.submissions import folder_names
 from tests.test_grading import _answer, _write_solutions
 
 CORRECT = {"double": "def double(x):\n    return 2 * x", "triple": "def triple(x):\n    return 3 * x"}
@@ -227,10 +227,10 @@ def test_a_grading_secret_changes_the_hidden_values_a_public_solution_shows(tmp_
 def test_reaching_for_the_guard_or_the_secret_is_flagged_for_a_look_by_hand():
     from nbformat.v4 import new_notebook
 
-    from effnet_lib.grading.scan import suspicious
+    from effnet_grading.scan import suspicious
     nb = new_notebook(cells=[
         new_code_cell("import os\nkey = os.environ['EFFNET_GRADING_SECRET']"),
-        new_code_cell("from effnet_lib.grading import own_work\nown_work.switched_off = None"),
+        new_code_cell("from effnet_grading import own_work\nown_work.switched_off = None"),
         new_code_cell("def area(r):\n    return 3.14159 * r * r")])
     notes = suspicious(nb, {0, 1, 2}, label=lambda i: f"cell {i}")
     assert any(n.startswith("cell 0") and "EFFNET_GRADING_SECRET" in n for n in notes)
@@ -242,7 +242,7 @@ def test_reaching_for_the_guard_or_the_secret_is_flagged_for_a_look_by_hand():
 def test_each_kernel_gets_the_cores_its_job_can_have(jobs, monkeypatch):
     import os
 
-    from effnet_lib.grading.__main__ import _isolation, _parser
+    from effnet_grading.__main__ import _isolation, _parser
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     args = _parser().parse_args(["grade", "somewhere", "--jobs", str(jobs)])
     assert _isolation(args).limits.threads == 4 // jobs

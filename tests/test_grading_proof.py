@@ -15,8 +15,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from effnet_lib.grading import grade, release
-from effnet_lib.grading.proof import references
+from effnet_grading import grade, release
+from effnet_grading.proof import references
 
 WRONG = "def area(r):\n    return 3 * r"
 

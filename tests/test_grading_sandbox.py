@@ -17,15 +17,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from effnet_lib.grading import GradingError, Isolation, Limits, grade, release
-from effnet_lib.grading.execute import run_notebook
-from effnet_lib.grading.sandbox import PACKAGE, Sandbox, check_hidden, sandbox_problem
+from effnet_grading import GradingError, Isolation, Limits, grade, release
+from effnet_grading.execute import run_notebook
+from effnet_grading.course import find_course
+from effnet_grading.sandbox import Sandbox, check_hidden, sandbox_problem
 from tests.test_grading import _answer, _snapshot, _write_solutions
 
 if not sys.platform.startswith("linux"):
     pytest.skip("the sandbox is bubblewrap, which is Linux only", allow_module_level=True)
 
 MiB, GiB = 1 << 20, 1 << 30
+PACKAGE = find_course().package  # the course's library, as the kernels import it
 CORRECT = {"double": "def double(x):\n    return 2 * x", "triple": "def triple(x):\n    return 3 * x"}
 LIMITS = Limits(memory=1 * GiB, processes=64, tmp_size=64 * MiB)
 
@@ -242,7 +244,7 @@ def test_folders_under_tmp_stay_readable_inside_the_private_tmp(tmp_path):
 
 def test_grading_refuses_to_expose_the_solutions_to_kernels(tmp_path):
     with pytest.raises(GradingError, match="every sandboxed kernel can read"):
-        check_hidden([PACKAGE / "grading"])
+        check_hidden([PACKAGE / "rules"])
     check_hidden([tmp_path])  # a folder outside what kernels see is fine
 
 
@@ -287,7 +289,7 @@ def command_line_attack(tmp_path_factory):
     _hand_in(folder, released, "forger", double=forge + "def double(x):\n    return 4")
     _hand_in(folder, released, "zoe_classmate")
     done = subprocess.run(
-        [sys.executable, "-m", "effnet_lib.grading", "grade", str(folder), "--source", str(solutions),
+        [sys.executable, "-m", "effnet_grading", "grade", str(folder), "--source", str(solutions),
          "--report", str(report), "--timeout", "20", "--jobs", "2"],
         capture_output=True, text=True, timeout=600, cwd=root,
     )

@@ -21,7 +21,6 @@ ALLOWED = {
     "learn": {"rules", "model"},
     "explain": {"rules", "model"},
     "face": {"rules", "model", "explain"},
-    "grading": set(),
 }
 # The rules layer is plain Python: a slider costs B7 without waiting for these to load.
 HEAVY = {"torch", "torchvision", "matplotlib", "numpy", "ipywidgets", "IPython", "pytorch_grad_cam"}
@@ -58,6 +57,33 @@ def test_imports_only_run_down_the_layers(path):
     assert not upward, f"{layer}/{path.name} imports {sorted(upward)}, which {layer} may not (allowed: {sorted(ALLOWED[layer])})"
     if layer == "rules":
         assert not others & HEAVY, f"rules/{path.name} imports {sorted(others & HEAVY)}; the rules layer is plain Python"
+
+
+def test_the_library_and_the_grader_never_import_each_other():
+    """The grader (grading/effnet_grading) is a package of its own that a student's install never
+    carries: no module of the library may need it, and it imports nothing of the library (grading must
+    work when the code it grades is broken; only the kernels it starts import the library)."""
+    grader = PACKAGE.parent / "grading" / "effnet_grading"
+    for path in sorted(PACKAGE.rglob("*.py")):
+        _, others = _imports(path)
+        assert "effnet_grading" not in others, f"{path.relative_to(PACKAGE.parent)} imports the grader"
+    for path in sorted(grader.glob("*.py")):
+        layers, others = _imports(path)
+        assert not layers and "effnet_lib" not in others, f"grading/effnet_grading/{path.name} imports the library"
+
+
+def test_a_students_install_does_not_carry_the_grader():
+    """`pip install .[course]` installs the packages pyproject.toml finds: effnet_lib's, not the grader's."""
+    from setuptools import find_packages
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10's tomllib is the tomli package
+        import tomli as tomllib
+
+    found = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = find_packages(PACKAGE.parent, include=found["include"])
+    assert "effnet_lib" in packages and not any(p.split(".")[0] == "effnet_grading" for p in packages), packages
 
 
 def test_the_rules_layer_and_the_cost_model_load_without_torch():

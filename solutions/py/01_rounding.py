@@ -61,7 +61,7 @@ assert my_round_filters(32, 1.0) == 32
 assert my_round_filters(16, 1.2) == 24, "19.2 rounds to 16, which is more than 10% low"
 assert my_round_filters(40, 1.1) == round_filters(40, 1.1)
 ### BEGIN HIDDEN TESTS
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 reference = library("effnet_lib.rules.rounding.round_filters")
 rng = hidden_random("test_round_filters")
@@ -97,7 +97,7 @@ def my_round_repeats(repeats, depth):
 assert my_round_repeats(3, 1.1) == 4
 assert my_round_repeats(2, 1.0) == 2
 ### BEGIN HIDDEN TESTS
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 reference = library("effnet_lib.rules.rounding.round_repeats")
 rng = hidden_random("test_round_repeats")
@@ -130,7 +130,7 @@ def scaled_stages(width, depth):
 b3 = EFFICIENTNET["b3"]
 assert scaled_stages(b3.width, b3.depth) == [(s.channels, s.repeats) for s in network("b3").stages]
 ### BEGIN HIDDEN TESTS
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 scale = library("effnet_lib.rules.scaling.scale")
 base = library("effnet_lib.rules.architecture.B0")

@@ -70,7 +70,7 @@ assert conv_multiply_adds(16, 32, 3, 8) == counted_multiply_adds(conv, torch.zer
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_conv")
 cases = [(24, 40, 5, 2, 14, 1), (32, 64, 3, 1, 6, 4)]   # (in, out, kernel, stride, input size, groups)
@@ -116,7 +116,7 @@ assert squeeze_excite_multiply_adds(96, 4) == counted_multiply_adds(en.SqueezeEx
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 SqueezeExcite = library("effnet_lib.model.layers.SqueezeExcite")
 rng = hidden_random("test_depthwise_and_se")
@@ -175,7 +175,7 @@ def network_multiply_adds(spec, classes=1000):
 print(f"B0: {network_multiply_adds(B0) / 1e9:.3f} billion multiply-adds (the paper says 0.39B)")
 assert network_multiply_adds(B0) == cost(B0).multiply_adds
 ### BEGIN HIDDEN TESTS
-from effnet_lib.grading.own_work import library, switched_off
+from effnet_grading.own_work import library, switched_off
 
 every_block = library("effnet_lib.rules.architecture.blocks")
 kind = library("effnet_lib.rules.blocks.KINDS")["mbconv"]
@@ -223,7 +223,7 @@ for d, w, r in ((2, 1, 1), (1, 2, 1), (1, 1, 2)):
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_flops_ratio")
 cases = [(1.2, 1.1, 1.15)] + [tuple(round(rng.uniform(0.5, 4.0), 3) for _ in range(3)) for _ in range(20)]

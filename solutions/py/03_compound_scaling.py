@@ -62,7 +62,7 @@ assert abs(growth(1.2, 1.1, 1.15) - 2) < 0.1
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_rule")
 cases = [(phi, 1.2, 1.1, 1.15) for phi in (0, 0.5, 2, 3.7, 7)]
@@ -96,7 +96,7 @@ assert math.isclose(predicted_phi(1.0), 0.0, abs_tol=1e-12)
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_predicted_phi")
 cases = [(16, 2, 1, 1), (10, 1.2, 1.1, 1.15)]
@@ -142,7 +142,7 @@ print(f"largest phi for {budget:.2g} multiply-adds: {phi:.2f}; the rule alone pr
 assert cost(scale(B0, *my_compound(phi))).multiply_adds <= budget
 assert abs(phi - phi_for_budget(budget)) <= 0.02
 ### BEGIN HIDDEN TESTS
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 reference = library("effnet_lib.rules.cost.phi_for_budget")
 real_cost, real_scale = library("effnet_lib.rules.cost.cost"), library("effnet_lib.rules.scaling.scale")

@@ -67,7 +67,7 @@ def squeeze_channels(in_channels, se_ratio=0.25):
 # %% nbgrader={"grade": true, "grade_id": "test_squeeze_channels", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 assert squeeze_channels(32) == 8 and squeeze_channels(16) == 4
 ### BEGIN HIDDEN TESTS
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 network, every_block = library("effnet_lib.rules.families.network"), library("effnet_lib.rules.architecture.blocks")
 rng = hidden_random("test_squeeze_channels")
@@ -117,7 +117,7 @@ assert torch.allclose(mine(x), library_module(x), atol=1e-6)
 ### BEGIN HIDDEN TESTS
 import torch
 
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 Reference = library("effnet_lib.model.layers.SqueezeExcite")
 rng = hidden_random("test_module")
@@ -159,7 +159,7 @@ def se_parameters(channels, squeeze_channels):
 # %% nbgrader={"grade": true, "grade_id": "test_se_parameters", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 assert se_parameters(96, 4) == sum(p.numel() for p in en.SqueezeExcite(96, 4).parameters())
 ### BEGIN HIDDEN TESTS
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 Reference = library("effnet_lib.model.layers.SqueezeExcite")
 rng = hidden_random("test_se_parameters")

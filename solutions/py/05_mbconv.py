@@ -130,7 +130,7 @@ assert sum(p.numel() for p in block.parameters()) == sum(p.numel() for p in libr
 ### BEGIN HIDDEN TESTS
 import torch
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_mbconv_shapes")
 shapes = [(40, 40, 6, 5, 1), (32, 16, 1, 3, 1), (80, 112, 6, 5, 1), (112, 192, 6, 5, 2)]
@@ -152,7 +152,7 @@ check_block(16, 24, 6, 3, 2)
 ### BEGIN HIDDEN TESTS
 import torch
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_mbconv_same_output")
 cases = [(32, 16, 1, 3, 1, 8), (40, 40, 6, 5, 1, 8), (80, 112, 6, 5, 1, 7), (112, 192, 6, 5, 2, 7)]

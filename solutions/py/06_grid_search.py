@@ -76,7 +76,7 @@ print(f"{len(found)} candidates on the default grid")
 assert (1.2, 1.1, 1.15) in found
 assert all(abs(multiply_adds_growth(*c) - 2) <= 0.1 for c in found)
 ### BEGIN HIDDEN TESTS
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 grid = library("effnet_lib.rules.scaling.constrained_grid")
 rng = hidden_random("test_candidates")
@@ -112,7 +112,7 @@ assert 2.0 < real_ratio(1.2, 1.1, 1.15) < 3.0
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 real_cost, real_scale, b0 = (library("effnet_lib.rules.cost.cost"), library("effnet_lib.rules.scaling.scale"),
                              library("effnet_lib.rules.architecture.B0"))
@@ -159,7 +159,7 @@ assert grid_search(stand_in_accuracy, max_ratio=1.5) is None
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 grid, real_cost = library("effnet_lib.rules.scaling.constrained_grid"), library("effnet_lib.rules.cost.cost")
 real_scale, b0 = library("effnet_lib.rules.scaling.scale"), library("effnet_lib.rules.architecture.B0")

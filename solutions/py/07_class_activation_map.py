@@ -108,7 +108,7 @@ assert np.allclose(enlarge(mine, baseline.image_size), package_cam(baseline.mode
 ### BEGIN HIDDEN TESTS
 import numpy as np
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_cam")
 cases = []   # (name, model, image, target, the head's grid, the package's map), made before the switch
@@ -153,7 +153,7 @@ assert np.isnan(object_share(np.zeros((4, 4)), left))
 ### BEGIN HIDDEN TESTS
 import numpy as np
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = np.random.default_rng(hidden_random("test_object_share").getrandbits(64))
 cases = [(rng.random((s, s)) * (rng.random((s, s)) > 0.3), rng.random((s, s)) > 0.5) for s in (5, 12, 28)]

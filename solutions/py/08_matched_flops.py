@@ -100,7 +100,7 @@ assert abs(math.log(ratio(wider) / 2.0)) < 0.05
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 matcher = library("effnet_lib.rules.matching.nearest")
 real_cost, real_scale = library("effnet_lib.rules.cost.cost"), library("effnet_lib.rules.scaling.scale")
@@ -160,7 +160,7 @@ assert all(abs(math.log(ratio(s) / ratio(line_up["compound"]))) < 0.1 for s in l
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 matcher = library("effnet_lib.rules.matching.nearest")
 real_cost, real_scale = library("effnet_lib.rules.cost.cost"), library("effnet_lib.rules.scaling.scale")

@@ -78,7 +78,7 @@ assert over_seeds(EXAMPLE, 3.0, 1.0, 1.0) is None
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_over_seeds")
 networks = [(1.0, 1.0, 1.0), (2.0, 1.4, 1.3), (1.0, 1.8, 1.3125)] + [
@@ -124,7 +124,7 @@ assert [w for w, _ in width_line(EXAMPLE, 1.0, 1.0)] == [1.0, 2.0]
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_width_line")
 bases = [(1.0, 1.0), (2.0, 1.3), (1.0, 1.3125)]

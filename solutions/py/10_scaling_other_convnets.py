@@ -85,7 +85,7 @@ for name in ("mobilenet-v1", "mobilenet-v2", "resnet-50"):
 wide = scale_network(network("resnet-50"), width=2.0)
 print("ResNet-50 at w = 2, output channels per stage:", [s.channels for s in wide.stages])
 ### BEGIN HIDDEN TESTS
-from effnet_lib.grading.own_work import hidden_random, library, switched_off
+from effnet_grading.own_work import hidden_random, library, switched_off
 
 reference, network_named = library("effnet_lib.rules.scaling.scale"), library("effnet_lib.rules.families.network")
 Network, Stage = library("effnet_lib.rules.architecture.Network"), library("effnet_lib.rules.architecture.Stage")
@@ -128,7 +128,7 @@ assert round(table3_flops(first), 1) == first.multiply_adds_billions
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import library, switched_off
+from effnet_grading.own_work import library, switched_off
 
 rows, reference = library("effnet_lib.rules.paper.TABLE_3"), library("effnet_lib.rules.scaling.scale")
 real_cost, network_named = library("effnet_lib.rules.cost.cost"), library("effnet_lib.rules.families.network")

@@ -96,7 +96,7 @@ import time
 import torch
 from torch import nn
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 
 class Sleeper(nn.Module):
@@ -163,7 +163,7 @@ assert math.isclose(speedup([0.554] * 20, [0.098] * 20), 0.554 / 0.098)   # Tabl
 import math
 import statistics
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_summary")
 samples = [[rng.uniform(0.001, 2.0) for _ in range(rng.randint(2, 30))] for _ in range(6)] + [[rng.uniform(0.1, 1)]]
@@ -209,7 +209,7 @@ table_4 = {"resnet-152": (77.8, 0.554), "b1": (78.8, 0.098), "gpipe": (84.3, 19.
 assert choose(table_4, 1.0) == "b1" and choose(table_4, 5.0) == "b7" and choose(table_4, 0.05) is None
 assert pareto(table_4) == ["b1", "b7"]
 ### BEGIN HIDDEN TESTS
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_choose")
 worlds = []

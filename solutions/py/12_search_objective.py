@@ -61,7 +61,7 @@ assert math.isclose(objective(80.0, 800e6) / objective(80.0, 400e6), 2 ** -0.07)
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_objective")
 cases = [(rng.uniform(50, 90), rng.uniform(1e7, 4e10), rng.uniform(1e8, 1e9), rng.uniform(-0.3, 0.0)) for _ in range(30)]
@@ -100,7 +100,7 @@ assert math.isclose(objective(*EFFICIENTNETS["b0"], w=w01), objective(*EFFICIENT
 ### BEGIN HIDDEN TESTS
 import math
 
-from effnet_lib.grading.own_work import hidden_random, switched_off
+from effnet_grading.own_work import hidden_random, switched_off
 
 rng = hidden_random("test_preferred_and_break_even")
 worlds = [{f"m{i}": (rng.uniform(60, 90), rng.uniform(1e8, 4e10)) for i in range(rng.randint(2, 8))} for _ in range(6)]

@@ -1,8 +1,8 @@
 """Each student's kernel in a sandbox of its own: bubblewrap (``bwrap``) on Linux.
 
 What the kernel sees: the system's ``/usr`` (libraries, datasets under /usr/share), the
-interpreter and virtual environment the grader runs in, the ``effnet_lib`` package folder and
-the course's ``data/`` beside it, all read-only; a private ``/tmp`` of bounded size; and one
+interpreter and virtual environment the grader runs in, the ``effnet_lib`` package folder the
+kernels import (:mod:`.course`) and the course's ``data/`` beside it, and this package, all read-only; a private ``/tmp`` of bounded size; and one
 read-write folder of its own (its working directory and the unix sockets it talks over). The
 instructor's solutions, the submissions, the report and the rest of the file system are not
 there at all. It has its own process tree (it cannot see or signal the grader, and everything
@@ -29,13 +29,13 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 from .cells import GradingError
+from .course import Course, find_course
 
 MiB, GiB = 1 << 20, 1 << 30
 SECRET_VARIABLE = "EFFNET_GRADING_SECRET"
 
-# The effnet_lib package (this file is effnet_lib/grading/sandbox.py) and, in a source checkout,
-# the course's data folder beside it: what the exercises import and read.
-PACKAGE = Path(__file__).resolve().parents[1]
+# This package: the hidden tests import its own_work in every kernel.
+GRADER_PACKAGE = Path(__file__).resolve().parent
 LAUNCHER = Path(__file__).resolve().with_name("launcher.py")
 # Where the launcher appears inside the sandbox.
 LAUNCHER_INSIDE = "/run/effnet-grading/launcher.py"
@@ -80,35 +80,37 @@ class Isolation:
     ``expose`` lists more host folders the kernels may read (datasets, model weights).
     ``secret`` is the instructor's grading secret, which hidden tests read from the
     environment variable ``EFFNET_GRADING_SECRET`` to pick values a public solution cannot show.
+    ``course`` is where the kernels import the course's library from (found when None).
     """
 
     confine: bool = True
     limits: Limits = Limits()
     expose: tuple[Path, ...] = ()
     secret: str = field(default="", repr=False)
+    course: Course | None = None
 
 
 def _is_inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def read_only_paths(expose: tuple[Path, ...] = ()) -> list[Path]:
+def read_only_paths(expose: tuple[Path, ...] = (), course: Course | None = None) -> list[Path]:
     """The host folders bound read-only into every sandbox, besides /usr and the system tops."""
+    course = course or find_course()
     wanted = [Path(p) for p in (sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix)]
-    wanted += [PACKAGE, PACKAGE.parent / "data", *map(Path, expose)]
+    wanted += [course.package, *([course.data] if course.data else []), GRADER_PACKAGE, *map(Path, expose)]
     paths: list[Path] = []
     for path in wanted:
         for variant in (path.absolute(), path.resolve()):
             if variant.exists() and not _is_inside(variant, Path("/usr")) and variant not in paths:
                 paths.append(variant)
-    # The data folder only belongs to a source checkout, never to a whole site-packages.
-    return [p for p in paths if not (p.name == "data" and p.parent.name == "site-packages")]
+    return paths
 
 
-def check_hidden(hidden: list[Path], expose: tuple[Path, ...] = ()) -> None:
+def check_hidden(hidden: list[Path], expose: tuple[Path, ...] = (), course: Course | None = None) -> None:
     """Refuse when a folder the kernel can read holds something it must not (the solutions,
     the submissions, the report): say which bound folder exposes it."""
-    bound = read_only_paths(expose) + [Path("/usr")]
+    bound = read_only_paths(expose, course) + [Path("/usr")]
     for secret in hidden:
         secret = Path(secret).resolve()
         for folder in bound:
@@ -183,7 +185,7 @@ class Sandbox:
         for tmp in ("/tmp", "/dev/shm"):
             args += ["--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", tmp]
         binds = [(Path(path), Path(path)) for path in ETC_FILES if os.path.exists(path)]
-        binds += [(path.resolve(), path) for path in read_only_paths(self.expose)]
+        binds += [(path.resolve(), path) for path in read_only_paths(self.expose, self.isolation.course)]
         binds.append((LAUNCHER, Path(LAUNCHER_INSIDE)))
         # bwrap would create the folders above a bind as root-only; the kernel is not root.
         args += _parent_folders([inside for _, inside in binds] + [self.folder])
@@ -264,6 +266,36 @@ class _SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
         return self.sandbox.command(kernel + list(extra_arguments or []))
+
+
+# What a kernel of this run imports: the course's library and the guard the hidden tests use.
+KERNEL_PROBE = ("import effnet_lib, effnet_grading.own_work as guard\n"
+                "print(effnet_lib.__path__[0]); print(guard.__file__)")
+
+
+def course_problem(isolation: Isolation) -> str | None:
+    """Why a kernel of this run could not import the course's library and the hidden tests' guard,
+    or would import other copies than the grader's (None: it imports exactly those)."""
+    course = isolation.course or find_course()
+    probe = [sys.executable, "-s", "-c", KERNEL_PROBE]
+    with Sandbox(isolation) as sandbox:
+        argv = sandbox.command(probe) if sandbox.confine else probe
+        try:
+            done = subprocess.run(argv, cwd=sandbox.scratch, env=sandbox.environment(), capture_output=True,
+                                  text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"a kernel's Python could not be started to check what it imports: {error}"
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return (f"a {'sandboxed ' if isolation.confine else ''}kernel cannot import the course's library and "
+                f"effnet_grading.own_work ({detail}); the grader sees the library at {course.package} and itself "
+                f"at {GRADER_PACKAGE}. Install both into the environment that runs the grader ({sys.prefix})")
+    found = [Path(line).resolve() for line in done.stdout.split()]
+    wanted = [course.package, GRADER_PACKAGE / "own_work.py"]
+    if found != wanted:
+        return (f"a kernel imports {' and '.join(map(str, found))}, not the grader's own {' and '.join(map(str, wanted))}; "
+                f"install the course and the grader you mean into {sys.prefix} (pip install -e PATH)")
+    return None
 
 
 @functools.lru_cache(maxsize=None)

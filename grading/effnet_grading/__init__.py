@@ -13,18 +13,20 @@ writes, which cells test the answer and how many points each test is worth.
   with a time limit per cell and a proof that the tests ran as written (:mod:`.proof`), and
   :func:`write_report` writes the scores as JSON, CSV and a readable summary.
 
-From a shell: ``python -m effnet_lib.grading release`` and
-``python -m effnet_lib.grading grade PATH...``.
+From a shell: ``python -m effnet_grading release`` and
+``python -m effnet_grading grade PATH...``.
 
-This subpackage is the last layer of the library and imports nothing else from it: grading
-must keep working when the code a student is graded on is broken.
+A package of its own beside the course's library, ``effnet_lib`` (installed from ``grading/``, never
+by a student's install), and it imports nothing of it: grading must keep working when the code a
+student is graded on is broken. The kernels it starts import the course's library from the same
+environment (:mod:`.course` finds where).
 """
 
 import importlib
 import sys
 import types
 
-# Loaded on first use: a hidden test imports ``effnet_lib.grading.own_work`` inside a student's
+# Loaded on first use: a hidden test imports ``effnet_grading.own_work`` inside a student's
 # kernel, and that must not pull in nbgrader and Jupyter's client (seconds per kernel).
 _HOMES = {
     "GradingError": "cells",

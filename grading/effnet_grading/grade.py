@@ -12,7 +12,7 @@ review". Submissions are only read, never written.
 from __future__ import annotations
 
 import multiprocessing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.connection import wait
 from pathlib import Path
 
@@ -24,7 +24,8 @@ from .execute import run_notebook
 from .merge import merge
 from .proof import References, graded_view, instrument, references, verify
 from .release import release_notebook, solution_notebooks
-from .sandbox import Isolation, check_hidden, sandbox_problem
+from .course import find_course
+from .sandbox import Isolation, check_hidden, course_problem, sandbox_problem
 from .scan import suspicious
 from .submissions import Skipped, Submission, find_submissions
 
@@ -212,8 +213,9 @@ class Batch:
     isolation: Isolation
 
 
-def check_options(timeout: float, jobs: int, isolation: Isolation) -> None:
-    """Refuse options that cannot work, before anything is graded."""
+def check_options(timeout: float, jobs: int, isolation: Isolation) -> Isolation:
+    """Refuse options that cannot work, before anything is graded; *isolation* with the course the
+    kernels import, checked to be the one the grader sees (:mod:`.course`)."""
     if not isinstance(timeout, (int, float)) or not timeout > 0:
         raise GradingError(f"the time limit per cell must be a positive number of seconds, got {timeout}")
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
@@ -221,6 +223,10 @@ def check_options(timeout: float, jobs: int, isolation: Isolation) -> None:
     isolation.limits.check()
     if isolation.confine and (problem := sandbox_problem()):
         raise GradingError(problem)
+    isolation = replace(isolation, course=isolation.course or find_course())
+    if problem := course_problem(isolation):
+        raise GradingError(problem)
+    return isolation
 
 
 def grade_batch(
@@ -241,7 +247,7 @@ def grade_batch(
     *progress*, if given, is called with a line of text as each notebook starts. Every check
     of the input happens before the first notebook runs.
     """
-    check_options(timeout, jobs, isolation)
+    isolation = check_options(timeout, jobs, isolation)
     sources = load_sources(Path(source_dir))
     unknown = sorted(set(exercises or ()) - set(sources))
     if unknown:
@@ -249,7 +255,7 @@ def grade_batch(
                            f"the exercises are: {', '.join(sorted(sources))}")
     found, skipped = find_submissions(paths, student)
     if isolation.confine:
-        check_hidden([Path(source_dir), *map(Path, paths)], isolation.expose)
+        check_hidden([Path(source_dir), *map(Path, paths)], isolation.expose, isolation.course)
     if exercises:
         wanted = {name: sources[name] for name in exercises}
         found, skipped = _only(found, skipped, wanted)

@@ -1,8 +1,8 @@
-"""``python -m effnet_lib.grading release|grade``: the instructor's two commands.
+"""``python -m effnet_grading release|grade``: the instructor's two commands.
 
-    python -m effnet_lib.grading release                # solutions/ -> exercises/
-    python -m effnet_lib.grading release --check        # exit 1 if exercises/ is out of date
-    python -m effnet_lib.grading grade submitted/       # grade every notebook under a folder
+    python -m effnet_grading release                # solutions/ -> exercises/
+    python -m effnet_grading release --check        # exit 1 if exercises/ is out of date
+    python -m effnet_grading grade submitted/       # grade every notebook under a folder
 
 Grading runs each student's kernel in a bubblewrap sandbox (Linux) and refuses to run without
 one unless told ``--unsafe-no-sandbox``.
@@ -29,7 +29,7 @@ UNSAFE_WARNING = (
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m effnet_lib.grading", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m effnet_grading", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     make = commands.add_parser("release", help="write student versions of the solutions")
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 for problem in problems:
                     print(problem)
                 if problems:
-                    print(f"{args.dest} is out of date: run `python -m effnet_lib.grading release`")
+                    print(f"{args.dest} is out of date: run `python -m effnet_grading release`")
                     return 1
                 print(f"{args.dest} matches a fresh release of {args.source}")
                 return 0
