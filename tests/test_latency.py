@@ -141,19 +141,24 @@ def test_options_join_timings_with_published_accuracy():
         latency.options([timed], {})
 
 
-def test_compare_steps_a_progress_bar_once_per_model():
-    seen = []
+def test_compare_steps_a_progress_bar_once_per_pass():
+    # A bar that stepped once per model sat still while ResNet-152 was timed: it counts passes instead.
+    class Bar:
+        def __init__(self, total, label):
+            self.total, self.label, self.count, self.closed = total, label, 0, False
 
-    def bar(items, label):
-        seen.append(label)
-        for item in items:
-            seen.append(item[0])
-            yield item
+        def update(self):
+            self.count += 1
 
-    results = latency.compare({"small": en.SMALL_B0, "tiny": Recorder(spec=en.SMALL_B0)}, runs=1, warmup=0,
-                              bar=bar, label="latency, 2 models")
+        def close(self):
+            self.closed = True
+
+    made = []
+    results = latency.compare({"small": en.SMALL_B0, "tiny": Recorder(spec=en.SMALL_B0)}, runs=2, warmup=1,
+                              bar=lambda **kw: made.append(Bar(**kw)) or made[-1], label="latency, 2 models")
     assert [r.name for r in results] == ["small", "tiny"]
-    assert seen == ["latency, 2 models", "small", "tiny"]
+    (bar,) = made
+    assert (bar.label, bar.total, bar.count, bar.closed) == ("latency, 2 models", 6, 6, True)
 
 
 def test_each_timing_carries_the_hardware_record_it_was_measured_on():

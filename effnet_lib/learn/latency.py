@@ -1,6 +1,7 @@
 """Inference latency on the reader's own device, measured the way the paper's Table 4 does.
 
-Table 4 times one image at a time (batch 1) on a single CPU core and reports the mean of 20 runs.
+Table 4 times one image at a time (batch 1) on a single CPU core and reports the mean of 20 runs;
+`measure` adds untimed warm-up passes before them, which the paper does not mention.
 FLOPS are a property of the table (`effnet_lib.cost`); latency is a property of the table *and*
 the machine: depthwise convolutions do few multiply-adds but use the hardware poorly, so a network
 with 4x fewer FLOPS is not always 4x faster. This module measures, returns plain data, and picks the
@@ -93,14 +94,17 @@ def _synchronize(device: torch.device) -> None:
 
 def measure(model_or_name: nn.Module | str | Network, image_size: int | None = None, *, runs: int = 20,
             warmup: int = 3, batch_size: int = 1, device: str | torch.device = "cpu",
-            threads: int | None = 1, name: str | None = None) -> Latency:
+            threads: int | None = 1, name: str | None = None,
+            on_pass: Callable[[], object] | None = None) -> Latency:
     """Time `runs` forward passes of one batch after `warmup` untimed ones (Table 4: batch 1, 20 runs).
 
     `model_or_name` is a built module, a network name ("b0", "resnet-50", ...) or a stage table;
     names and tables are built with random weights, since weights do not change the time.
     `image_size` defaults to the network's own. `threads=1` is the paper's single core; None leaves
-    PyTorch's own thread count (all cores). The warm-up runs let PyTorch pick its kernels and fill
-    the caches, so the first, slower pass does not count.
+    PyTorch's own thread count (all cores). `on_pass`, if given, is called after every pass, warm-up
+    ones included (a progress bar's `update`). The warm-up runs let PyTorch pick its kernels and fill
+    the caches, so the first, slower pass does not count: they are the course's addition, since the
+    paper states only the mean of 20 runs, batch 1, on one core.
     """
     if not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be a positive integer (the paper uses 20), got {runs!r}.")
@@ -149,6 +153,8 @@ def measure(model_or_name: nn.Module | str | Network, image_size: int | None = N
                 _synchronize(device)
                 if i >= warmup:
                     times.append(time.perf_counter() - start)
+                if on_pass is not None:
+                    on_pass()
     finally:
         torch.set_num_threads(previous_threads)
         model.train(was_training)
@@ -160,13 +166,20 @@ def compare(models: dict[str, nn.Module | str | Network] | list[str], *,
             bar: Callable[..., Iterable] | None = None, label: str = "latency", **options) -> list[Latency]:
     """`measure` each model in turn with the same options; a list of names or a {label: model} dict.
 
-    `bar` wraps the models in a progress bar, one step per model, called as `bar(items, label=label)`;
-    `effnet_lib.face.static.progress` is one (a notebook passes it in: this layer draws nothing).
+    `bar` makes a progress bar that counts every pass of every model (warm-up included), so it moves
+    while a slow network is timed: called as `bar(total=passes, label=label)`, it returns an object
+    with `update()` and `close()`. `effnet_lib.face.static.progress` is one (a notebook passes it in:
+    this layer draws nothing).
     """
     items = list(models.items() if isinstance(models, dict) else ((m, m) for m in models))
-    if bar is not None:
-        items = bar(items, label=label)
-    return [measure(model, name=str(name), **options) for name, model in items]
+    if bar is None:
+        return [measure(model, name=str(name), **options) for name, model in items]
+    passes = options.get("warmup", 3) + options.get("runs", 20)
+    shown = bar(total=len(items) * passes, label=label)
+    try:
+        return [measure(model, name=str(name), on_pass=shown.update, **options) for name, model in items]
+    finally:
+        shown.close()
 
 
 # --------------------------------------------------------------------------- choosing under a budget

@@ -120,17 +120,16 @@ def compare_transfer(data: ImageData, settings: TransferSettings = CPU_MODE, *, 
     """Fine-tune the pretrained Lite0 and train a from-scratch Lite0 on `data`, same recipe and seed.
 
     `data` should come from `load_transfer_data` (or `as_rgb`): three channels, Lite0's normalisation.
-    `progress` shows the training loop's own bar for each run. `bar`, if given, instead wraps the two
-    runs in one progress bar, called as `bar(runs, label=...)` (e.g. `effnet_lib.face.static.progress`,
-    whose bar a saved notebook shows as it ended); the training loop's bars are then off.
+    `progress` shows the training loop's own bar for each run, counting its steps. `bar`, if given, makes
+    those bars instead (the training loop's `bar`, e.g. `effnet_lib.face.static.progress`, whose bar a
+    saved notebook shows as it ended), labelled "transfer: pretrained" and "transfer: scratch".
     """
     if data.channels != 3:
         raise ValueError(f"Lite0 takes colour images; {data.name} has {data.channels} channel(s). "
                          "Pass the data through effnet_lib.transfer.as_rgb first.")
-    arms = ARMS if bar is None else bar(ARMS, label="transfer: pretrained, then scratch")
     runs = {}
-    for arm, pretrained in arms:
+    for arm, pretrained in ARMS:
         model = lite0_model(data.num_classes, pretrained=pretrained, seed=seed)
-        runs[arm] = train(model, data, settings.recipe(), image_size=settings.image_size,
-                          device=device, seed=seed, progress=progress and bar is None)
+        runs[arm] = train(model, data, settings.recipe(), image_size=settings.image_size, device=device,
+                          seed=seed, progress=progress, label=f"transfer: {arm}", bar=bar)
     return TransferResult(runs["pretrained"], runs["scratch"], settings=asdict(settings), dataset=data.name)
