@@ -41,8 +41,9 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab lab-instructor test setup system-course system-test clean
 
+# The server's root is the whole course (notebooks/, exercises/, solutions/answers/), and the lab opens on notebook 0.
 lab: $(call stamp,course) system-course
-	JUPYTER_CONFIG_PATH="$(STUDENT_CONFIG)" $(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
+	JUPYTER_CONFIG_PATH="$(STUDENT_CONFIG)" $(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" $(LAB_ARGS) notebooks/00_start_here.ipynb
 
 lab-instructor: $(call stamp,instructor) system-course
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)

@@ -1,14 +1,18 @@
 """The course as a student meets it: JupyterLab in a real browser (issues 6 and 12).
 
-JupyterLab starts on a free localhost port the way `make lab` starts it (with jupyter-student/ as
-its first configuration folder), over a copy of the course's notebooks, and headless Chromium
-(Debian's /usr/bin/chromium, driven by Playwright; no browser is downloaded) opens it in a window
-of 1400 x 900, a laptop's screen. The tests check, as a student would see it:
+JupyterLab starts on a free localhost port with `make lab`'s own command, read from the Makefile
+with `make -n lab` (jupyter-student/ as its first configuration folder, the course's root as the
+server's root, notebook 0 opened), over a copy of the course, and headless Chromium (Debian's
+/usr/bin/chromium, driven by Playwright; no browser is downloaded) opens it in a window of
+1400 x 900, a laptop's screen. The tests check, as a student would see it:
 
+- the whole course served from its root: `exercises/` and `notebooks/` in the file browser, an
+  exercise served, the lab opening notebook 0;
 - no instructor tool: no Nbgrader or Formgrader menu, no Create Assignment panel (and, as a
-  control, that the same lab without jupyter-student/ does show them where nbgrader is installed);
-- each notebook once in notebooks/ (the jupytext twins live in notebooks/py/), and saving a
-  notebook in the lab updates its twin notebooks/py/NAME.py;
+  control, that the same copy started with `make lab-instructor`'s command does show them where
+  nbgrader is installed);
+- each notebook once in notebooks/, and no folder of jupytext twins (notebooks/py/, solutions/py/)
+  in the file browser; saving a notebook in the lab still updates its twin notebooks/py/NAME.py;
 - a widget's static rendering, not widget text or a bar at 0%, in a notebook opened before its
   kernel runs anything;
 - notebook 3's phi explorer, after Run All: it fits the screen with its plot beside the sliders; a
@@ -128,6 +132,8 @@ def test_make_lab_starts_jupyterlab_with_the_student_configuration():
     makefile = (ROOT / "Makefile").read_text()
     recipe = re.search(r"^lab:.*\n\t(.*)$", makefile, re.MULTILINE)
     assert recipe and "JUPYTER_CONFIG_PATH=\"$(STUDENT_CONFIG)\"" in recipe.group(1)
+    assert '--ServerApp.root_dir="$(CURDIR)"' in recipe.group(1), "the lab's root must be the course, not notebooks/"
+    assert recipe.group(1).endswith("notebooks/00_start_here.ipynb"), "make lab opens notebook 0"
     assert re.search(r"^STUDENT_CONFIG\s*:?=\s*\$\(CURDIR\)/jupyter-student$", makefile, re.MULTILINE)
     assert re.search(r"^lab:\s*\$\(call stamp,course\)", makefile, re.MULTILINE), "make lab installs the course extra"
 
@@ -152,16 +158,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+COURSE_COPY = ("notebooks", "exercises", "solutions", "data", "benchmarks", "jupyter-student", "Makefile",
+               "pyproject.toml", "grading/pyproject.toml")        # the Makefile's set-up rule reads both pyprojects
+
+
 def _workspace(folder: Path) -> Path:
-    """A copy of the course's notebooks and data, so that the browser's saves never touch the repository."""
+    """A copy of the course (what `make lab` serves, and the Makefile that serves it), so that the
+    browser's saves never touch the repository."""
     work = folder / "course"
-    for name in ("notebooks", "data"):
+    work.mkdir(parents=True)
+    for name in COURSE_COPY:
         if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+            shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        elif (ROOT / name).is_file():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, work / name)
     return work
 
 
-def _lab_environment(folder: Path, student: bool) -> dict[str, str]:
+def make_command(course: Path, target: str, lab_args: list[str]) -> str:
+    """The shell command `make TARGET` runs to start JupyterLab in `course`, read from its Makefile with
+    `make -n` (the set-up steps it would run first are left out), with this interpreter's environment."""
+    venv = Path(sys.executable).parent.parent
+    printed = subprocess.run(["make", "-n", "-s", "-C", str(course), target, f"VENV={venv}",
+                              "LAB_ARGS=" + " ".join(lab_args)], capture_output=True, text=True, check=True).stdout
+    commands = [line for line in printed.splitlines() if "jupyter lab" in line]
+    assert len(commands) == 1, f"`make -n {target}` should print one JupyterLab command, printed:\n{printed}"
+    return commands[0]
+
+
+def _lab_environment(folder: Path) -> dict[str, str]:
     settings = folder / "lab-settings"
     for name, values in LAB_SETTINGS.items():
         path = settings / name
@@ -176,26 +202,35 @@ def _lab_environment(folder: Path, student: bool) -> dict[str, str]:
         "JUPYTERLAB_WORKSPACES_DIR": str(folder / "lab-workspaces"),
         "JUPYTER_RUNTIME_DIR": str(folder / "jupyter-runtime"),
     })
-    if student:
-        env["JUPYTER_CONFIG_PATH"] = str(STUDENT_CONFIG)
-    return env
+    return env           # JUPYTER_CONFIG_PATH is the Makefile's to set, as `make lab` sets it
 
 
 class Lab:
-    """A JupyterLab server of our own on 127.0.0.1, stopped (with its kernels) when the test ends."""
+    """A JupyterLab server of our own on 127.0.0.1, started with `make lab`'s command (or, for the
+    instructor's control, `make lab-instructor`'s) in a copy of the course, stopped (with its kernels)
+    when the test ends."""
 
     def __init__(self, root: Path, folder: Path, student: bool = True):
         self.root = root
         self.port, self.token = _free_port(), secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
+        self.runtime = folder / "jupyter-runtime"
         self.log = ARTIFACTS / f"jupyterlab-{'student' if student else 'instructor'}.log"
-        command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-                   "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-                   f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
-                   "--LabApp.news_url=None"]
-        self.process = subprocess.Popen(command, env=_lab_environment(folder, student),
+        lab_args = ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+                    "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}", "--LabApp.news_url=None"]
+        self.command = make_command(root, "lab" if student else "lab-instructor", lab_args)
+        self.process = subprocess.Popen(["bash", "-c", self.command], cwd=root, env=_lab_environment(folder),
                                         stdout=self.log.open("w"), stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def listing(self, path: str = "") -> list[str]:
+        """The names the server lists in a folder, as JupyterLab's file browser shows them."""
+        return sorted(item["name"] for item in json.loads(self.api(f"/api/contents/{path}"))["content"])
+
+    def opened(self) -> str:
+        """What the lab opens in the browser at start (`make lab` names notebook 0)."""
+        pages = sorted(self.runtime.glob("jpserver-*-open.html"))
+        return "\n".join(page.read_text() for page in pages)
 
     def api(self, path: str, method: str = "GET") -> bytes:
         request = urllib.request.Request(f"{self.url}{path}", method=method,
@@ -282,7 +317,8 @@ def page(browser):
 # --------------------------------------------------------------------------- what the student does
 
 def _open(page, lab: Lab, path: str) -> None:
-    page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
+    """Open `path` (a folder or a file; "" the course's root) in a fresh lab page."""
+    page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}" if path else f"{lab.url}/lab?reset&token={lab.token}")
     page.locator(".lm-MenuBar-itemLabel").first.wait_for()
 
 
@@ -424,16 +460,49 @@ def test_the_students_lab_shows_no_instructor_tools(lab, page, tmp_path):
     assert lab.status("/formgrader") == 404
 
 
+def _listed(page, lab: Lab, folder: str) -> list[str]:
+    """The names JupyterLab's file browser shows in `folder`, opened as a student would open it."""
+    _open(page, lab, folder)
+    items = page.locator(".jp-DirListing-content .jp-DirListing-item .jp-DirListing-itemText")
+    items.first.wait_for()
+    page.wait_for_timeout(500)
+    return sorted(t.strip() for t in items.all_inner_texts())
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_lab_serves_the_whole_course_and_opens_notebook_0(lab, page):
+    assert "--ServerApp.root_dir=" in lab.command and "notebooks/00_start_here.ipynb" in lab.command, lab.command
+    assert "notebooks/00_start_here.ipynb" in lab.opened(), "make lab should open notebook 0"
+    root = lab.listing()
+    assert {"exercises", "notebooks", "solutions"} <= set(root), f"the course's root lists {root}"
+    assert lab.status("/api/contents/exercises/01_rounding.ipynb") == 200
+    assert lab.status("/files/exercises/01_rounding.ipynb") == 200
+    shown = _listed(page, lab, "")
+    page.screenshot(path=ARTIFACTS / "lab_root.png")
+    assert "exercises" in shown and "notebooks" in shown, f"the file browser at the root shows {shown}"
+    exercises = _listed(page, lab, "exercises")
+    assert exercises == sorted(p.name for p in (lab.root / "exercises").glob("*.ipynb")), exercises
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_no_folder_of_twins_is_listed(lab, page):
+    for folder in ("notebooks", "solutions"):
+        assert "py" not in lab.listing(folder), f"{folder}/py is listed"
+        assert lab.status(f"/api/contents/{folder}/py") == 200, f"{folder}/py is hidden from listings, not gone"
+    assert "py" not in _listed(page, lab, "solutions")
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_each_notebook_shows_once_and_saving_keeps_its_py_twin(lab, page):
-    _open(page, lab, "notebooks")
-    items = page.locator(".jp-DirListing-content .jp-DirListing-item .jp-DirListing-itemText")
-    items.first.wait_for()
-    listed = sorted(t.strip() for t in items.all_inner_texts())
-    expected = sorted(["py"] + [p.name for p in (lab.root / "notebooks").glob("*.ipynb")])
-    assert listed == expected, f"notebooks/ should list each notebook once and the folder of twins: {listed}"
+    listed = _listed(page, lab, "notebooks")
+    expected = sorted(p.name for p in (lab.root / "notebooks").glob("*.ipynb"))
+    assert listed == expected, f"notebooks/ should list each notebook once, and no folder of twins: {listed}"
 
     twin = lab.root / "notebooks" / "py" / f"{PAIRED.stem}.py"
     before = twin.read_text()
