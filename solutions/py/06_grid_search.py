@@ -56,7 +56,8 @@ def stand_in_accuracy(spec):
 #
 # Write `candidates(step=0.05, upper=2.0, target=2.0, tolerance=0.1)`: every `(alpha, beta, gamma)`
 # with each value on the grid `1 + step, 1 + 2 * step, ..., upper` and
-# `|alpha * beta^2 * gamma^2 - target| <= tolerance` (the paper's constraint, on paper). Round each
+# `|alpha * beta^2 * gamma^2 - target| <= tolerance` (the paper's constraint, on paper; the paper names no
+# step, range or tolerance, so these defaults are the course's choice). Round each
 # grid value to 6 decimals (so that `1 + 3 * 0.05` is exactly 1.15), and list them in the order of
 # three nested loops over alpha, beta, gamma.
 

@@ -18,10 +18,11 @@
 #
 # *Goes with course notebook 8, latency on your machine (Table 4).*
 #
-# FLOPS count arithmetic; latency is what a user waits. Table 4 of the paper measures it with a simple
-# protocol: **one image at a time** (batch size 1), on one CPU core, **untimed warm-up** passes first (they
-# pick kernels and fill caches), then the **mean of 20 timed runs**. You will write that measurement,
-# summarise it, and then use accuracy and latency to choose a model under a time budget.
+# FLOPS count arithmetic; latency is what a user waits. Table 4 of the paper reports the **mean of 20
+# runs** with **one image at a time** (batch size 1) on one CPU core. The course adds **untimed warm-up**
+# passes before the timed ones (they pick kernels and fill caches); the paper does not mention any. You
+# will write that measurement, summarise it, and then use accuracy and latency to choose a model under a
+# time budget.
 #
 # **How this exercise works.** Cells with `raise NotImplementedError()` are yours: replace that line
 # with your code and run the test cell below it. The tests you see are a first check. The grader runs
