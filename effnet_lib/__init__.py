@@ -3,10 +3,11 @@
 The library is a house of layers, one folder each, every import running down this list:
 
     rules     stage tables, scaling, cost, the paper's numbers   (plain Python; no torch)
+    results   where the data lives, run records, the analysis     (plain Python; imports rules)
     model     modules built from a table, weight import           (imports rules)
-    learn     data, training, experiments, latency, transfer      (imports model, rules)
-    explain   class activation maps                               (imports model, rules)
-    face      the explorer widget, figures, reports               (imports rules and results)
+    learn     data, training, experiments, latency, transfer      (imports model, results, rules)
+    explain   class activation maps                               (imports model, results, rules)
+    face      the explorer widget, figures, reports               (imports rules, results, explain)
 
 The grader that releases and grades the exercises is a package of its own beside this one
 (grading/: effnet_grading), which a student's install never carries; nothing here imports it.

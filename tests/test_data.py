@@ -36,7 +36,7 @@ def fake_fashion_mnist(tmp_path):
 @pytest.fixture
 def nowhere(tmp_path, monkeypatch):
     """Hide the course folder, $EFFNET_DATA and Debian's folder, as on a fresh machine."""
-    monkeypatch.setattr(data_module, "COURSE_DATA_DIR", tmp_path / "course-data")
+    monkeypatch.setattr(data_module, "course_data", lambda must_exist=True: tmp_path / "course-data")
     monkeypatch.setattr(data_module, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "debian")
     monkeypatch.delenv("EFFNET_DATA", raising=False)
     return tmp_path

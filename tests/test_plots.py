@@ -1,4 +1,6 @@
 """The figures: they take plain data, draw what they are given, and name the paper's figure or table."""
+from dataclasses import replace
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -106,66 +108,65 @@ def test_table_renders_markdown_and_checks_row_lengths():
 # --------------------------------------------------------------------------- the study's figures
 
 from effnet_lib.face import study_plots  # noqa: E402
+from tests.test_results import record  # noqa: E402
 
 
-def _record(strategy, group, d=1.0, w=1.0, r=1.0, seed=0, accuracy=0.8, madds=1e6):
-    return {"key": f"{strategy} | {group} | seed {seed}", "study": {"name": "figures", "preset": "test",
-                                                                    "recipe": {"epochs": 1}},
-            "strategy": strategy, "group": group, "phi": None, "seed": seed,
-            "multipliers": {"depth": d, "width": w, "resolution": r}, "network": {"image_size": round(16 * r)},
-            "multiply_adds": madds, "parameters": 1000, "cost_ratio": madds / 1e6, "final_accuracy": accuracy,
-            "wall_seconds": 1.0, "data": {"name": "test", "train_images": 100, "test_images": 50},
-            "hardware": {"cpu": "test cpu"}}
+def _run(strategy, group, d=1.0, w=1.0, r=1.0, seed=0, accuracy=0.8, madds=1_000_000):
+    return record(strategy, group, seed=seed, test=accuracy, validation=accuracy, madds=madds,
+                  depth=d, width=w, resolution=r)
 
 
 @pytest.fixture
 def study_records():
     out = []
-    for seed, noise in ((0, 0.0), (1, 0.004)):
-        out += [_record("baseline", "baseline", seed=seed, accuracy=0.80 + noise),
-                _record("compound", "phi=1", 1.2, 1.1, 1.15, seed, 0.86 + noise, 3e6),
-                _record("depth", "phi=1", 2.5, seed=seed, accuracy=0.82 + noise, madds=3e6),
-                _record("width", "phi=1", w=1.9, seed=seed, accuracy=0.84 + noise, madds=3e6),
-                _record("resolution", "phi=1", r=1.75, seed=seed, accuracy=0.85 + noise, madds=3e6),
-                _record("width", "phi=2", w=2.7, seed=seed, accuracy=0.845 + noise, madds=6e6),
-                _record("depth", "phi=2", 5.5, seed=seed, accuracy=0.83 + noise, madds=6e6),
-                _record("resolution", "phi=2", r=2.5, seed=seed, accuracy=0.851 + noise, madds=6e6),
-                _record("compound", "phi=2", 1.44, 1.21, 1.32, seed, 0.853 + noise, 6e6)]
+    for seed, noise in ((0, 0.0), (1, 0.004), (2, 0.002)):
+        out += [_run("baseline", "baseline", seed=seed, accuracy=0.80 + noise),
+                _run("compound", "phi=1", 1.2, 1.1, 1.15, seed, 0.86 + noise, 2_000_000),
+                _run("depth", "phi=1", 2.5, seed=seed, accuracy=0.82 + noise, madds=2_000_000),
+                _run("width", "phi=1", w=1.9, seed=seed, accuracy=0.84 + noise, madds=2_000_000),
+                _run("resolution", "phi=1", r=1.75, seed=seed, accuracy=0.85 + noise, madds=2_000_000),
+                _run("width", "phi=2", w=2.7, seed=seed, accuracy=0.845 + noise, madds=4_000_000),
+                _run("depth", "phi=2", 5.5, seed=seed, accuracy=0.83 + noise, madds=4_000_000),
+                _run("resolution", "phi=2", r=2.5, seed=seed, accuracy=0.851 + noise, madds=4_000_000),
+                _run("compound", "phi=2", 1.44, 1.21, 1.32, seed, 0.853 + noise, 4_000_000)]
     for (d, r), acc in (((1.0, 1.3), 0.83), ((2.0, 1.0), 0.82), ((2.0, 1.3), 0.86)):
         for w, gain, madds in ((1.0, 0.0, 2e6 * d * r), (1.5, 0.02, 4.5e6 * d * r)):
-            out.append(_record("grid", f"Figure 4 (d={d:g}, r={r:g}, w={w:g})", d, w, r, 0, acc + gain, madds))
+            out.append(_run("grid", f"Figure 4 (d={d:g}, r={r:g}, w={w:g})", d, w, r, 0, acc + gain, int(madds)))
     return out
 
 
-def test_summary_averages_seeds_and_keeps_their_range(study_records):
-    rows = {(r["strategy"], r["group"]): r for r in study_plots.summarize(study_records)}
-    width = rows[("width", "phi=1")]
-    assert width["accuracy"] == pytest.approx(0.842) and (width["low"], width["high"]) == (0.84, 0.844)
-    assert rows[("baseline", "baseline")]["seeds"] == [0, 1]
-    assert study_plots.noise_level(study_records) == pytest.approx(0.004)
-
-
-def test_findings_call_a_difference_inside_the_seed_spread_noise(study_records):
+def test_findings_give_every_gap_its_interval_and_verdict(study_records):
     text = "\n".join(study_plots.findings(study_records))
-    assert "At phi=1 (3.0x the baseline's multiply-adds): best is compound at 86.2%" in text
-    assert "(resolution): +1.0 points, larger than the seed spread" in text        # 0.862 - 0.852
-    assert "At phi=2" in text and "+0.2 points, within the seed spread, so noise" in text
-    assert "Scaling width alone" in text and "each later step gains less than the first" in text  # +4.0, +0.5
+    assert "Seed noise, pooled over the 9 networks" in text
+    # phi = 1: compound 86.2% against resolution 85.2%: +1.0 points, far outside seed noise of 0.2 points
+    assert "resolution (2.00x) 85.2%: +1.0 points [" in text and "Compound scaling beats every single dimension here" in text
+    # phi = 2: +0.2 points over resolution, inside the interval
+    phi2 = text.split("At phi=2")[1].split("\n")[0]
+    assert "resolution (4.00x) 85.3%: +0.2 points" in phi2 and "within noise" in phi2
+    assert "not separable from resolution alone" in phi2
+    assert "Scaling width alone" in text and "it pays, then pays less" in text
 
 
-def test_findings_state_observation_2_from_the_grid(study_records):
-    text = "\n".join(study_plots.findings(study_records))
-    assert "Figure 4 at the cost all bases reach" in text
-    ranked = text.split("Figure 4 at the cost all bases reach")[1]
-    assert ranked.split("): ", 1)[1].startswith("(d=2, r=1.3) 86.1%")       # first of the four at 5.5M
-    assert "as in the paper's Observation 2" in ranked
-
-
-def test_observation_2_is_not_claimed_when_the_deeper_finer_base_does_not_lead(study_records):
-    flipped = [{**r, "final_accuracy": r["final_accuracy"] - 0.05} if r["multipliers"]["depth"] == 2.0 else r
+def test_a_rival_that_beats_compound_is_named(study_records):
+    flipped = [replace(r, test_accuracy=r.test_accuracy + 0.05) if (r.strategy, r.group) == ("depth", "phi=2") else r
                for r in study_records]
-    text = "\n".join(study_plots.findings(flipped))
-    assert "the paper's Observation 2 is not borne out here" in text
+    phi2 = "\n".join(study_plots.findings(flipped)).split("At phi=2")[1].split("\n")[0]
+    assert "depth alone beats compound scaling here, beyond noise" in phi2
+
+
+def test_the_pilots_findings_say_whether_the_design_passes(study_records):
+    pilot = [replace(r, study="pilot") for r in study_records if r.strategy != "compound" and r.strategy != "grid"]
+    lines = study_plots.pilot_findings(pilot)
+    assert lines[-1].startswith("The design passes")
+    stalled = [replace(r, validation_accuracy=0.80) if r.strategy == "depth" else r for r in pilot]
+    assert study_plots.pilot_findings(stalled)[-1] == ("The design does not pass: depth does not both pay beyond "
+                                                       "noise and then pay less.")
+
+
+def test_table_rows_carry_the_interval_and_every_seed(study_records):
+    rows = {(r[0], r[1]): r for r in study_plots.table_rows(study_records)}
+    width = rows[("width", "phi=1")]
+    assert width[7].startswith("84.20 [") and width[8] == "84.0, 84.4, 84.2"
 
 
 def test_study_figures_draw_all_four_bases_and_every_strategy(study_records):
@@ -174,14 +175,16 @@ def test_study_figures_draw_all_four_bases_and_every_strategy(study_records):
     fig4 = study_plots.figure_4(study_records)
     labels = [t.get_text() for t in fig4.axes[0].get_legend().get_texts()]
     assert len(labels) == 4 and labels[0].startswith("d=1, r=1 ")
+    assert "Figure 8" in _titles(study_plots.figure_8(study_records))
+    assert study_plots.learning_curves(study_records).axes[0].lines
     assert "millions" in fig4.axes[0].get_xlabel()
     fig8 = study_plots.figure_8(study_records)
     assert len(fig8.axes[0].get_legend().get_texts()) == 4
 
 
 def test_results_of_two_studies_are_not_drawn_on_one_axis(study_records):
-    other = {**study_records[0], "study": {**study_records[0]["study"], "preset": "gpu"}}
+    other = replace(study_records[0], preset="gpu", seed=9)
     with pytest.raises(ValueError, match="several studies"):
-        study_plots.summarize(study_records + [other])
+        study_plots.figure_8(study_records + [other])
     with pytest.raises(ValueError, match="no results"):
         study_plots.figure_8([])

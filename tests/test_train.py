@@ -13,9 +13,11 @@ import torch
 
 import effnet_lib as en
 from effnet_lib.learn.datasets import tiny_dataset
-from effnet_lib.learn import train as train_module
-from effnet_lib.learn.train import (CheckpointError, History, learning_rate, load_checkpoint, main, recipe,
-                                    train)
+from effnet_lib.learn import train_command
+from effnet_lib.learn.checkpoints import CheckpointError, load as load_checkpoint
+from effnet_lib.learn.recipes import learning_rate, recipe
+from effnet_lib.learn.train import History, train
+from effnet_lib.learn.train_command import main
 
 # A network small enough to train on 16 px tiny images in about a second an epoch.
 TINY = en.scale(en.SMALL_B0, width=0.25, depth=0.25).with_(name="tiny-b0", image_size=16)
@@ -138,7 +140,7 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tiny, tmp_path):
     resumed = train(resumed_model, tiny, r, seed=7, checkpoint=checkpoint, resume=True, progress=False)
     for name, value in _weights(straight).items():
         assert torch.equal(value, resumed_model.state_dict()[name]), name
-    assert resumed.test_accuracy == full.test_accuracy
+    assert resumed.accuracy == full.accuracy
     assert [e["train_loss"] for e in resumed.epochs] == [e["train_loss"] for e in full.epochs]
 
 
@@ -227,7 +229,7 @@ def test_command_line_refuses_each_bad_value_with_its_own_message_before_any_wor
     def no_work(*args, **kwargs):
         raise AssertionError("the data was loaded before the options were checked")
 
-    monkeypatch.setattr(train_module, "load_dataset", no_work)
+    monkeypatch.setattr(train_command, "load_dataset", no_work)
     (tmp_path / "file").write_text("a user's file")
     argv = ["--data", "tiny", "--no-progress"] + [a.format(file=tmp_path / "file", folder=tmp_path) for a in option]
     with pytest.raises(SystemExit):
@@ -294,7 +296,7 @@ WORKER = """
 import sys, torch
 import torch.distributed as dist
 torch.set_num_threads(1)
-from effnet_lib.learn.train import main
+from effnet_lib.learn.train_command import main
 model, history = main(sys.argv[1:])
 torch.save(model.state_dict(), f"{OUT}/weights-rank{dist.get_rank()}.pt")
 """

@@ -2,13 +2,11 @@
 
 The paper argues from Figure 7 by looking: the compound-scaled model's maps cover more of the
 object. `object_mass` turns that into a number per image, the share of a map's mass that lies on
-the object's pixels; `object_mass_table` measures it for a set of scaled models, and `summarise_object_mass`
-gives each strategy's mean and spread over seeds (`face.cam_figures.strategy_findings` states
-the ranking from it).
+the object's pixels; `object_mass_table` measures it for a set of scaled models, and
+`face.cam_figures.object_mass_points` judges it over seeds with `results.analysis`'s one interval rule.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable, Iterable, Protocol, Sequence
 
 import numpy as np
@@ -89,25 +87,3 @@ def object_mass_table(models: Sequence[ScaledModel], images: torch.Tensor, label
                          "empty_maps": int(np.isnan(shares).sum()), "accuracy_here": correct,
                          "images": len(images)})
     return rows
-
-
-def summarise_object_mass(rows: Sequence[dict]) -> list[dict]:
-    """`object_mass_table` rows -> one row per strategy and method: mean, lowest and highest seed, std.
-
-    >>> rows = [{"strategy": "width", "method": "gradcam", "object_mass": v, "area": 0.5} for v in (0.6, 0.7)]
-    >>> s = summarise_object_mass(rows)[0]
-    >>> round(s["object_mass"], 3), s["low"], s["high"], round(s["lift"], 2)
-    (0.65, 0.6, 0.7, 1.3)
-    """
-    out = []
-    for key in dict.fromkeys((r["strategy"], r["method"]) for r in rows):
-        values = [r["object_mass"] for r in rows if (r["strategy"], r["method"]) == key
-                  and not math.isnan(r["object_mass"])]
-        area = next(r["area"] for r in rows if (r["strategy"], r["method"]) == key)
-        mean = sum(values) / len(values) if values else math.nan
-        std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
-        out.append({"strategy": key[0], "method": key[1], "object_mass": mean, "object_mass_std": std,
-                    "low": min(values, default=math.nan), "high": max(values, default=math.nan),
-                    "lift": mean / area, "seeds": len(values)})
-    return out
-

@@ -15,20 +15,13 @@ from ..explain.maps import DEFAULT_LAYER, class_activation_maps, predict, resize
 from ..rules.architecture import B0
 from ..rules.cost import cost
 from ..rules.paper import TABLE_7
+from ..results import analysis
+from ..results.records import RunRecord
 from ..rules.scaling import scale
 from .style import COLOURS
 
 CMAP = "jet"          # the map colours the grad-cam package and the paper's Figure 7 use
 MAP_ALPHA = 0.5       # how much of the picture shows through the map
-
-# Each strategy's row of the paper's Table 7, with the multipliers that row prints (of B0).
-PAPER_TABLE_7 = {
-    "baseline": ("baseline", (1.0, 1.0, 1.0)),
-    "depth": ("depth (d=4)", (4.0, 1.0, 1.0)),
-    "width": ("width (w=2)", (1.0, 2.0, 1.0)),
-    "resolution": ("resolution (r=2)", (1.0, 1.0, 2.0)),
-    "compound": ("compound (d=1.4, w=1.2, r=1.3)", (1.4, 1.2, 1.3)),
-}
 
 
 def paper_table7_costs() -> list[dict]:
@@ -42,48 +35,13 @@ def paper_table7_costs() -> list[dict]:
     [1.575, 1.45, 1.538, 1.8]
     """
     rows = []
-    for strategy, (name, (depth, width, resolution)) in PAPER_TABLE_7.items():
-        spec = scale(B0, depth=depth, width=width, resolution=resolution)
-        rows.append({"strategy": strategy, "paper_row": name, "depth": depth, "width": width,
-                     "resolution": resolution, "pixels": spec.image_size,
-                     "printed_flops_billions": TABLE_7[name].multiply_adds_billions, "top1": TABLE_7[name].top1,
+    for strategy, row in TABLE_7.items():
+        spec = scale(B0, depth=row.depth, width=row.width, resolution=row.resolution)
+        rows.append({"strategy": strategy, "paper_row": row.label, "depth": row.depth, "width": row.width,
+                     "resolution": row.resolution, "pixels": spec.image_size,
+                     "printed_multiply_adds_billions": row.multiply_adds_billions, "top1": row.top1,
                      "multiply_adds": cost(spec).multiply_adds})
     return rows
-
-
-def strategy_findings(summary: Sequence[Mapping], value: str, reference: str = "compound",
-                      percent: bool = False, per: str | None = None) -> list[str]:
-    """Sentences that rank the strategies by `value` and set `reference` against each other, computed.
-
-    `summary` rows hold strategy, `value`, and the lowest and highest seed (`low`, `high`); with
-    `per` (e.g. "method") there is one sentence per value of that field. A gap counts only when it
-    is larger than the seed spread (the wider of the two strategies' lowest-to-highest ranges);
-    otherwise it is called noise. `percent` writes fractions as percentages and gaps in points.
-
-    >>> summary = [{"strategy": s, "object_mass": m, "low": m - 0.01, "high": m + 0.01}
-    ...            for s, m in (("baseline", 0.60), ("compound", 0.70), ("width", 0.69))]
-    >>> print(strategy_findings(summary, "object_mass")[0])
-    compound 0.700 > width 0.690 > baseline 0.600. compound vs baseline +0.100 (beyond the seed spread 0.020); vs width +0.010 (noise: within the seed spread 0.020).
-    """
-    def number(v: float, sign: str = "") -> str:
-        return f"{100 * v:{sign}.1f}" + (" points" if sign else "%") if percent else f"{v:{sign}.3f}"
-
-    lines = []
-    for group in (dict.fromkeys(r[per] for r in summary) if per else [None]):
-        rows = {r["strategy"]: r for r in summary if per is None or r[per] == group}
-        ranked = sorted(rows.values(), key=lambda r: -r[value])
-        text = (f"{group}: " if per else "") + " > ".join(f"{r['strategy']} {number(r[value])}" for r in ranked) + "."
-        if reference in rows:
-            ours, gaps = rows[reference], []
-            for name, other in rows.items():
-                if name != reference:
-                    gap = ours[value] - other[value]
-                    spread = max(ours["high"] - ours["low"], other["high"] - other["low"])
-                    verdict = "beyond the seed spread" if abs(gap) > spread else "noise: within the seed spread"
-                    gaps.append(f"{name} {number(gap, '+')} ({verdict} {number(spread).replace('%', ' points')})")
-            text += f" {reference} vs " + "; vs ".join(gaps) + "."
-        lines.append(text)
-    return lines
 
 
 def _flops(madds: int) -> str:
@@ -155,25 +113,56 @@ def figure7(models: Sequence, images: torch.Tensor, labels: torch.Tensor, method
     return fig
 
 
-def plot_object_mass(summary: Sequence[Mapping], area: float):
-    """Bars of object mass per strategy and method, with each strategy's seed range; the legend sits outside."""
+def object_mass_points(records: Sequence[RunRecord], rows: Sequence[Mapping]) -> dict[str, tuple[list, analysis.Noise]]:
+    """Per method: the kept models' object mass over their seeds (`results.analysis` summaries, the same
+    interval rule as accuracy) and the noise pooled over them. `rows` are `explain.focus.object_mass_table`'s."""
+    by_run = {(r.strategy, r.seed): r.run_id for r in records}
+    out = {}
+    for method in dict.fromkeys(row["method"] for row in rows):
+        values = {by_run[(row["strategy"], row["seed"])]: row["object_mass"] for row in rows if row["method"] == method}
+        summaries = analysis.summarize([r for r in records if r.run_id in values], values=values)
+        out[method] = (summaries, analysis.noise(summaries))
+    return out
+
+
+def object_mass_findings(points: Mapping[str, tuple[list, analysis.Noise]], area: float) -> list[str]:
+    """Per method, compound's object mass against each other model's, each gap with its 95% interval."""
+    lines = []
+    for method, (summaries, noise) in points.items():
+        by_strategy = {s.strategy: s for s in summaries}
+        compound = by_strategy.get("compound")
+        ranked = sorted(summaries, key=lambda s: -s.mean)
+        text = (f"{method}: " + " > ".join(f"{s.strategy} {s.mean:.3f} ({s.mean / area:.2f}x the object's area)"
+                                            for s in ranked) + ".")
+        if compound is not None:
+            gaps = [(name, analysis.difference(compound, s, noise)) for name, s in by_strategy.items() if name != "compound"]
+            text += " Compound against " + "; ".join(
+                f"{name}: {gap.estimate:+.3f} [{gap.low:+.3f}, {gap.high:+.3f}], "
+                f"{'beyond noise' if gap.beyond_noise else 'within noise'}" for name, gap in gaps) + "."
+        lines.append(text)
+    return lines
+
+
+def plot_object_mass(points: Mapping[str, tuple[list, analysis.Noise]], area: float):
+    """Bars of object mass per strategy and method, each with its 95% interval; the legend sits outside."""
     import matplotlib.pyplot as plt
 
-    strategies = list(dict.fromkeys(r["strategy"] for r in summary))
-    methods = list(dict.fromkeys(r["method"] for r in summary))
+    methods = list(points)
+    strategies = [s.strategy for s in points[methods[0]][0]]
     fig, ax = plt.subplots(figsize=(8, 3.2), layout="constrained")
     width = 0.8 / len(methods)
     for i, method in enumerate(methods):
-        rows = [next(r for r in summary if r["strategy"] == s and r["method"] == method) for s in strategies]
-        means = np.array([r["object_mass"] for r in rows])
-        ranges = np.array([[r["object_mass"] - r["low"] for r in rows], [r["high"] - r["object_mass"] for r in rows]])
-        ax.bar(np.arange(len(strategies)) + i * width, means, width, yerr=ranges, capsize=3, label=method,
+        summaries, noise = points[method]
+        rows = [next(s for s in summaries if s.strategy == strategy) for strategy in strategies]
+        means = np.array([s.mean for s in rows])
+        halves = np.array([analysis.mean_interval(s, noise).half_width for s in rows])
+        ax.bar(np.arange(len(strategies)) + i * width, means, width, yerr=halves, capsize=3, label=method,
                color=f"C{i}", alpha=0.85)
     ax.axhline(area, color="black", linestyle="--", linewidth=1, label="object area\n(an even map)")
     ax.set_xticks(np.arange(len(strategies)) + width * (len(methods) - 1) / 2, strategies)
     ax.set_ylabel("share of map on the object")
     ax.set_ylim(0, 1)
-    ax.set_title("Map mass on the object per scaling strategy (bars: mean; whiskers: lowest to highest seed)",
+    ax.set_title("Map mass on the object per scaling strategy (bars: mean over seeds; whiskers: 95% interval)",
                  fontsize=9)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     return fig

@@ -62,7 +62,7 @@ class Batches:
         device = self.images.device
         n = len(self.labels)
         if self.train:
-            order_gen = torch.Generator().manual_seed(_mix(self.seed, self.epoch))
+            order_gen = torch.Generator().manual_seed(seed_from(self.seed, self.epoch))
             order = torch.randperm(n, generator=order_gen).to(device)
         else:
             order = torch.arange(n, device=device)
@@ -74,7 +74,7 @@ class Batches:
         order = torch.cat([order, order[:1].expand(padded - n)]).view(-1, self.batch_size)
         # Augmentation differs between ranks (they see different images anyway) but is fixed by
         # (seed, epoch, rank); the generator lives on the data's device so no copies are needed.
-        augment_gen = torch.Generator(device=device).manual_seed(_mix(self.seed, self.epoch, self.rank, 1))
+        augment_gen = torch.Generator(device=device).manual_seed(seed_from(self.seed, self.epoch, self.rank, 1))
         mean = torch.tensor(self.mean, device=device)
         std = torch.tensor(self.std, device=device)
         every = torch.ones(self.batch_size, dtype=torch.bool, device=device)
@@ -94,7 +94,7 @@ class Batches:
                 yield x[rows], y[rows], mask
 
 
-def _mix(*numbers: int) -> int:
+def seed_from(*numbers: int) -> int:
     """A seed from several integers, different for each combination (a small integer hash)."""
     h = 0x9E3779B97F4A7C15
     for v in numbers:

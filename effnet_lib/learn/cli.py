@@ -35,9 +35,9 @@ __all__ = ["add_options", "from_args", "field_help"]
 def field_help(cls: type) -> dict[str, str]:
     """Each field's help: ``metadata["help"]`` if given, else the comment on the field's line.
 
-    >>> from effnet_lib.learn.experiments import RunOptions
-    >>> field_help(RunOptions)["threads"]
-    'CPU threads for torch (1 is best on a busy shared machine)'
+    >>> from effnet_lib.learn.study_runner import RunOptions
+    >>> field_help(RunOptions)["workers"]
+    'processes training runs side by side (CPU: one per core pays best)'
     """
     comments: dict[str, str] = {}
     try:

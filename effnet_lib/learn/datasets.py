@@ -28,10 +28,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..results.locations import course_data
+from ..rules.vocabulary import DATASET_CLASSES, DATASETS
+
 __all__ = [
     "ImageData",
     "DataNotFoundError",
-    "COURSE_DATA_DIR",
     "DEBIAN_FASHION_MNIST_DIR",
     "fashion_mnist_locations",
     "load_fashion_mnist",
@@ -42,8 +44,6 @@ __all__ = [
     "save_test_sample",
 ]
 
-#: The course's own data folder (``<repository>/data``); downloads land here.
-COURSE_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 #: Where Debian's ``dataset-fashion-mnist`` package installs the original gzip files.
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -83,6 +83,44 @@ class ImageData:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     source: str = ""
+    validation_images: torch.Tensor | None = None   # carved from the training images by split_validation
+    validation_labels: torch.Tensor | None = None
+
+    SPLITS = ("train", "validation", "test")
+
+    @property
+    def has_validation(self) -> bool:
+        return self.validation_labels is not None and len(self.validation_labels) > 0
+
+    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(images, labels) of the split called ``name``: "train", "validation" or "test"."""
+        if name not in self.SPLITS:
+            raise ValueError(f"split must be one of {self.SPLITS}, got {name!r}.")
+        if name == "validation" and not self.has_validation:
+            raise ValueError(f"{self.name} has no validation split; carve one from the training images with "
+                             "data.split_validation(count).")
+        return getattr(self, f"{name}_images"), getattr(self, f"{name}_labels")
+
+    def split_validation(self, count: int, seed: int = 0) -> "ImageData":
+        """A copy whose training images lose ``count`` (the same number per class) to a validation split.
+
+        Every choice a study makes (learning rate, schedule, whether a design passes) is made on these,
+        so the test images are used once, at the end. The normalisation statistics are recomputed from
+        the images left for training.
+        """
+        if self.has_validation:
+            raise ValueError(f"{self.name} already has a validation split of {len(self.validation_labels):,} images.")
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 < count < len(self.train_labels):
+            raise ValueError(f"a validation split takes between 1 and {len(self.train_labels) - 1:,} of the "
+                             f"{len(self.train_labels):,} training images, got {count!r}.")
+        chosen = _balanced(self.train_labels, count, self.num_classes, seed)
+        keep = torch.ones(len(self.train_labels), dtype=torch.bool)
+        keep[chosen] = False
+        train_images = self.train_images[keep.to(self.train_images.device)]
+        mean, std = _statistics(train_images)
+        return replace(self, train_images=train_images, train_labels=self.train_labels[keep.to(self.train_labels.device)],
+                       validation_images=self.train_images[chosen.to(self.train_images.device)],
+                       validation_labels=self.train_labels[chosen.to(self.train_labels.device)], mean=mean, std=std)
 
     @property
     def channels(self) -> int:
@@ -97,7 +135,8 @@ class ImageData:
         return len(self.classes)
 
     def __repr__(self) -> str:
-        return (f"ImageData({self.name!r}: {len(self.train_labels)} train / {len(self.test_labels)} "
+        validation = f" / {len(self.validation_labels)} validation" if self.has_validation else ""
+        return (f"ImageData({self.name!r}: {len(self.train_labels)} train{validation} / {len(self.test_labels)} "
                 f"test images, {self.channels}x{self.native_size}x{self.native_size}, "
                 f"{self.num_classes} classes, from {self.source or 'memory'})")
 
@@ -106,18 +145,10 @@ class ImageData:
 
         Balanced so that a 2,000-image CPU run sees every class equally often.
         """
-        generator = torch.Generator().manual_seed(seed)
-
         def pick(labels: torch.Tensor, count: int | None) -> torch.Tensor:
             if count is None or count >= len(labels):
                 return torch.arange(len(labels))
-            per_class = [torch.nonzero(labels.cpu() == c).flatten() for c in range(self.num_classes)]
-            chosen = []
-            for c, members in enumerate(per_class):
-                # Spread the remainder over the first classes so the total is exactly `count`.
-                take = count // self.num_classes + (1 if c < count % self.num_classes else 0)
-                chosen.append(members[torch.randperm(len(members), generator=generator)[:take]])
-            return torch.cat(chosen).sort().values
+            return _balanced(labels, count, self.num_classes, seed)
 
         tr, te = pick(self.train_labels, train), pick(self.test_labels, test)
         return replace(self,
@@ -129,7 +160,21 @@ class ImageData:
     def to(self, device: str | torch.device) -> "ImageData":
         """The same data on ``device`` (e.g. ``"cuda"``): batches are then cut without copies."""
         return replace(self, **{k: getattr(self, k).to(device) for k in
-                                ("train_images", "train_labels", "test_images", "test_labels")})
+                                ("train_images", "train_labels", "test_images", "test_labels",
+                                 "validation_images", "validation_labels") if getattr(self, k) is not None})
+
+
+def _balanced(labels: torch.Tensor, count: int, num_classes: int, seed: int) -> torch.Tensor:
+    """``count`` indices of ``labels``, the same number per class (the remainder spread over the first
+    classes), drawn at random by ``seed``, in increasing order."""
+    generator = torch.Generator().manual_seed(seed)
+    labels = labels.cpu()
+    chosen = []
+    for c in range(num_classes):
+        members = torch.nonzero(labels == c).flatten()
+        take = count // num_classes + (1 if c < count % num_classes else 0)
+        chosen.append(members[torch.randperm(len(members), generator=generator)[:take]])
+    return torch.cat(chosen).sort().values
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -150,7 +195,7 @@ def fashion_mnist_locations(root: str | os.PathLike | None = None) -> list[Path]
         roots.append(Path(root).expanduser())
     if os.environ.get("EFFNET_DATA"):
         roots.append(Path(os.environ["EFFNET_DATA"]).expanduser())
-    roots.append(COURSE_DATA_DIR)
+    roots.append(course_data(must_exist=False))
     places: list[Path] = []
     for r in roots:
         places += [r, r / "fashion-mnist", r / "FashionMNIST" / "raw"]
@@ -196,12 +241,12 @@ def _fix_commands(dataset: str) -> str:
         "  Debian / Ubuntu:  sudo apt-get install dataset-fashion-mnist\n"
         f"  Colab:            !python -m effnet_lib.learn.datasets {dataset} --download\n"
         f"  elsewhere:        python -m effnet_lib.learn.datasets {dataset} --download\n"
-        f"(the last two need internet and save into {COURSE_DATA_DIR}); or pass download=True."
+        f"(the last two need internet and save into {course_data(must_exist=False)}); or pass download=True."
         if dataset == "fashion-mnist" else
         "Fix it with one of these (both need internet):\n"
         f"  Colab:            !python -m effnet_lib.learn.datasets {dataset} --download\n"
         f"  elsewhere:        python -m effnet_lib.learn.datasets {dataset} --download\n"
-        f"(saves into {COURSE_DATA_DIR}); or pass download=True."
+        f"(saves into {course_data(must_exist=False)}); or pass download=True."
     )
 
 
@@ -234,7 +279,7 @@ def load_fashion_mnist(root: str | os.PathLike | None = None, download: bool = F
                 "Fashion-MNIST was not found. Looked for its four files "
                 "(train-images-idx3-ubyte[.gz], ...) in:\n"
                 + "".join(f"  {p}\n" for p in searched) + _fix_commands("fashion-mnist"))
-        folder = _download_fashion_mnist(Path(root) if root is not None else COURSE_DATA_DIR)
+        folder = _download_fashion_mnist(Path(root) if root is not None else course_data(must_exist=False))
     files = {key: _idx_file(folder, stem) for key, stem in _FASHION_MNIST_FILES.items()}
     arrays = {key: _read_idx(path) for key, path in files.items()}
     for split in ("train", "test"):
@@ -261,7 +306,7 @@ def load_cifar10(root: str | os.PathLike | None = None, download: bool = False) 
     """CIFAR-10's 50,000 training and 10,000 test images (3 x 32 x 32, uint8), via torchvision."""
     from torchvision.datasets import CIFAR10
 
-    folder = Path(root).expanduser() if root is not None else COURSE_DATA_DIR
+    folder = Path(root).expanduser() if root is not None else course_data(must_exist=False)
     try:
         train = CIFAR10(str(folder), train=True, download=download)
         test = CIFAR10(str(folder), train=False, download=download)
@@ -285,7 +330,7 @@ def load_cifar10(root: str | os.PathLike | None = None, download: bool = False) 
 
 # --------------------------------------------------------------------------- tiny generated set
 
-TINY_CLASSES = 4     # the generated set's default number of classes
+TINY_CLASSES = DATASET_CLASSES["tiny"]     # the generated set's default number of classes
 
 
 def tiny_dataset(train: int = 256, test: int = 128, image_size: int = 16, channels: int = 1,
@@ -330,7 +375,6 @@ def tiny_dataset(train: int = 256, test: int = 128, image_size: int = 16, channe
 
 # --------------------------------------------------------------------------- one entry point
 
-DATASETS = ("fashion-mnist", "cifar10", "tiny")
 
 
 def load_dataset(name: str = "fashion-mnist", root: str | os.PathLike | None = None,
@@ -366,11 +410,9 @@ def dataset_classes(name: str) -> int:
     >>> dataset_classes("fashion-mnist"), dataset_classes("tiny")
     (10, 4)
     """
-    classes = {"fashion-mnist": len(FASHION_MNIST_CLASSES), "cifar10": len(CIFAR10_CLASSES),
-               "tiny": TINY_CLASSES}
-    if _key(name) not in classes:
+    if _key(name) not in DATASET_CLASSES:
         raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
-    return classes[_key(name)]
+    return DATASET_CLASSES[_key(name)]
 
 
 def _statistics(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -413,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         description="Check that a data set is on this machine, or download it into the course's data/ folder.")
     parser.add_argument("dataset", choices=[d for d in DATASETS if d != "tiny"])
     parser.add_argument("--download", action="store_true", help="download it if it is missing (needs internet)")
-    parser.add_argument("--root", default=None, help=f"data folder (default: {COURSE_DATA_DIR})")
+    parser.add_argument("--root", default=None, help="data folder (default: the course's data/)")
     parser.add_argument("--sample", default=None, type=Path, metavar="FILE.npz",
                         help="also save the first 500 test images there (Fashion-MNIST only), e.g. "
                              "data/samples/fashion_mnist_test_sample.npz for notebook 6")

@@ -13,14 +13,11 @@ from __future__ import annotations
 import os
 import platform
 import re
-from pathlib import Path
-
 import torch
 
+from ..results.locations import checkout
+
 __all__ = ["hardware", "describe", "library_version"]
-
-_PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
-
 
 def library_version() -> str:
     """effnet_lib's version: the installed package's, else the one pyproject.toml declares.
@@ -32,8 +29,10 @@ def library_version() -> str:
 
     if __version__ != "unknown":
         return __version__
+    source = checkout()
     try:
-        match = re.search(r'^version\s*=\s*"([^"]+)"', _PYPROJECT.read_text(), re.MULTILINE)
+        match = re.search(r'^version\s*=\s*"([^"]+)"', (source / "pyproject.toml").read_text(), re.MULTILINE) \
+            if source is not None else None
     except OSError:
         match = None
     return match.group(1) if match else "unknown"

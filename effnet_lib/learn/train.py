@@ -4,11 +4,10 @@
 
 What it does, and why:
 
-* **Two recipes.** ``"paper"`` is Section 5.2's ImageNet recipe (RMSProp with decay 0.9 and
-  momentum 0.9, BatchNorm momentum 0.99 i.e. PyTorch 0.01, weight decay 1e-5, learning rate
-  0.256 per 4096 images decayed by 0.97 every 2.4 epochs). It was tuned for 350 epochs of
-  ImageNet; on a few epochs of small images ``"short"`` (AdamW, a one-cycle schedule, label
-  smoothing, crop-and-flip) gets much further. Both are plain data (:class:`Recipe`).
+* **Recipes are plain data** (:mod:`.recipes`): the paper's RMSProp recipe and a short AdamW one.
+* **Validation, not test.** When the data carries a validation split (``ImageData.split_validation``)
+  every epoch is measured on it, so choices made from a run's curve never touch the test set;
+  :func:`evaluate` measures the test split once, when asked.
 * **Fast where there is a GPU.** A small model at 16-32 px spends a GPU step mostly launching
   kernels, so the loop launches few and never waits: bf16 autocast and channels-last memory on
   CUDA; the data set lives on the GPU and is augmented there many batches at a time
@@ -17,8 +16,7 @@ What it does, and why:
   replays each step as CUDA graphs) and are summed on the device, read back once per epoch; one
   fused AdamW (or SGD) kernel updates every weight. The progress bar's loss travels to the host
   without stopping the GPU. Float32 on the CPU, where bf16 is slower and less exact.
-* **Checkpoints that survive.** Written every epoch to a temporary file, then renamed over the
-  old one, so a crash never leaves half a file. Each epoch reseeds every random draw from
+* **Checkpoints that survive** (:mod:`.checkpoints`): written every epoch all at once. Each epoch reseeds every random draw from
   (seed, epoch), so a resumed run ends with exactly the weights of an uninterrupted one (on the
   CPU; GPU kernels are not bit-exact run to run). An existing checkpoint is never overwritten
   unless asked, and a damaged or mismatched one is refused with a message saying what differs.
@@ -30,145 +28,26 @@ What it does, and why:
 
 from __future__ import annotations
 
-import argparse
-import json
-import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable
 
 import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .batches import Batches, _mix
-from .datasets import ImageData, load_dataset
+from . import checkpoints
+from .batches import Batches, seed_from
+from .datasets import ImageData
 from .hardware import describe, hardware
+from .recipes import RECIPES, Recipe, learning_rate
 
-__all__ = ["Recipe", "RECIPES", "recipe", "learning_rate", "History", "CheckpointError", "COMPILE_MODES",
-           "TrainingRun", "train", "evaluate", "load_checkpoint", "check_output_file", "main"]
-
-CHECKPOINT_FORMAT = "effnet_lib.train/2"   # 2: the input size is stored as "image_size"
+__all__ = ["History", "COMPILE_MODES", "train", "evaluate"]
 
 
-# --------------------------------------------------------------------------- recipes
-
-@dataclass(frozen=True)
-class Recipe:
-    """How to train: optimiser, schedule, regularisation. ``lr`` is for ``batch_size`` images."""
-
-    name: str
-    optimizer: str                 # "rmsprop" (the paper), "adamw" or "sgd" (Nesterov)
-    lr: float                      # peak learning rate at `batch_size`
-    batch_size: int                # images per optimiser step, over all processes
-    epochs: int                    # passes over the training images
-    weight_decay: float            # on convolution and linear weights; BatchNorm and biases are exempt
-    schedule: str                  # "step": x decay_rate every decay_epochs; "one-cycle": warm up, cosine down
-    warmup_epochs: float = 0.0     # linear warm-up from lr / 25 (both schedules)
-    decay_rate: float = 0.97       # "step" schedule
-    decay_epochs: float = 2.4      # "step" schedule
-    momentum: float = 0.9          # RMSProp's and SGD's momentum; AdamW's beta1
-    rmsprop_decay: float = 0.9     # RMSProp's moving-average decay of squared gradients (torch's alpha)
-    eps: float = 1e-3              # RMSProp's epsilon, as the TensorFlow reference (torch's default 1e-8 is unstable here)
-    label_smoothing: float = 0.0
-    augment: bool = True           # random crop and horizontal flip
-    bn_momentum: float | None = None  # set on every BatchNorm (PyTorch convention); None keeps the model's
-
-    def __post_init__(self):
-        if self.optimizer not in ("rmsprop", "adamw", "sgd"):
-            raise ValueError(f"optimizer must be 'rmsprop', 'adamw' or 'sgd', got {self.optimizer!r}.")
-        if self.schedule not in ("step", "one-cycle"):
-            raise ValueError(f"schedule must be 'step' or 'one-cycle', got {self.schedule!r}.")
-        for name in ("batch_size", "epochs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
-        for name in ("lr", "eps", "decay_epochs"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}.")
-        for name in ("weight_decay", "warmup_epochs"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be zero or more, got {getattr(self, name)!r}.")
-        for name in ("momentum", "rmsprop_decay", "label_smoothing"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 0 and below 1, got {getattr(self, name)!r}.")
-        if not 0 < self.decay_rate <= 1:
-            raise ValueError(f"decay_rate must be above 0 and at most 1, got {self.decay_rate!r}.")
-        if self.bn_momentum is not None and not 0 <= self.bn_momentum <= 1:
-            raise ValueError(f"bn_momentum must be None or between 0 and 1, got {self.bn_momentum!r}.")
-
-
-def paper_recipe(epochs: int = 30, batch_size: int = 256) -> Recipe:
-    """Section 5.2's recipe, with the learning rate scaled linearly from 0.256 per 4,096 images.
-
-    The reference code also warms up for 5 epochs (RMSProp's first steps are large while its
-    average of squared gradients is still small); here the warm-up is 5 epochs or a tenth of
-    the run, whichever is shorter.
-    """
-    return Recipe("paper", "rmsprop", lr=0.256 * batch_size / 4096, batch_size=batch_size, epochs=epochs,
-                  weight_decay=1e-5, schedule="step", warmup_epochs=min(5.0, epochs / 10),
-                  decay_rate=0.97, decay_epochs=2.4, momentum=0.9, rmsprop_decay=0.9, eps=1e-3,
-                  label_smoothing=0.0, augment=True, bn_momentum=0.01)
-
-
-def short_recipe(epochs: int = 20, batch_size: int = 512) -> Recipe:
-    """A recipe for a few epochs of small images: AdamW, one-cycle, label smoothing 0.1.
-
-    The learning rate follows the square root of the batch size (Adam's usual rule; a linear
-    rule starves small CPU batches): 4e-3 at 512 images.
-
-    BatchNorm momentum 0.1 (PyTorch's default) rather than 0.01: with a few hundred steps in all,
-    running statistics that average over ~100 steps would lag the weights at test time.
-    """
-    return Recipe("short", "adamw", lr=4e-3 * math.sqrt(batch_size / 512), batch_size=batch_size, epochs=epochs,
-                  weight_decay=0.05, schedule="one-cycle", warmup_epochs=max(0.5, epochs * 0.15),
-                  momentum=0.9, label_smoothing=0.1, augment=True, bn_momentum=0.1)
-
-
-RECIPES: dict[str, Callable[..., Recipe]] = {"paper": paper_recipe, "short": short_recipe}
-
-
-def recipe(name: str = "short", **changes) -> Recipe:
-    """A named recipe (``"paper"`` or ``"short"``) with any field changed.
-
-    ``epochs`` and ``batch_size`` go through the recipe's own rule (the learning rate follows the
-    batch size); other fields replace the value directly.
-
-    >>> recipe("paper", batch_size=4096).lr
-    0.256
-    """
-    if name not in RECIPES:
-        raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}.")
-    sized = {k: changes.pop(k) for k in ("epochs", "batch_size") if k in changes}
-    for k, v in sized.items():   # before the recipe's rule divides by them
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{k} must be a whole number of at least 1, got {v!r}.")
-    base = RECIPES[name](**sized)
-    unknown = set(changes) - {f.name for f in fields(Recipe)}
-    if unknown:
-        raise ValueError(f"Unknown recipe field(s) {sorted(unknown)}; fields: {[f.name for f in fields(Recipe)]}.")
-    return replace(base, **changes)
-
-
-def learning_rate(r: Recipe, step: int, steps_per_epoch: int) -> float:
-    """The learning rate at optimiser step ``step`` (0-based).
-
-    >>> r = recipe("paper", batch_size=4096, warmup_epochs=0)
-    >>> learning_rate(r, 0, 100), round(learning_rate(r, 240, 100), 5)   # one decay after 2.4 epochs
-    (0.256, 0.24832)
-    """
-    epoch = step / steps_per_epoch
-    if epoch < r.warmup_epochs:
-        return r.lr * (1 / 25 + (1 - 1 / 25) * epoch / r.warmup_epochs)
-    if r.schedule == "step":
-        return r.lr * r.decay_rate ** math.floor(epoch / r.decay_epochs)
-    span = max(r.epochs - r.warmup_epochs, 1e-9)
-    progress = min(1.0, (epoch - r.warmup_epochs) / span)
-    return r.lr * (1e-3 + (1 - 1e-3) * 0.5 * (1 + math.cos(math.pi * progress)))
-
+# --------------------------------------------------------------------------- the optimiser
 
 def _optimizer(r: Recipe, model: nn.Module) -> torch.optim.Optimizer:
     decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
@@ -191,7 +70,11 @@ def _optimizer(r: Recipe, model: nn.Module) -> torch.optim.Optimizer:
 
 @dataclass
 class History:
-    """What a run measured: one dict per epoch (losses, accuracies, learning rate, time)."""
+    """What a run measured: one dict per epoch (losses, accuracies, learning rate, time).
+
+    ``monitored`` names the split measured after every epoch: "validation" when the data has one,
+    else "test". Its accuracy is ``epochs[i][f"{monitored}_accuracy"]``.
+    """
 
     epochs: list[dict] = field(default_factory=list)
     recipe: dict = field(default_factory=dict)
@@ -199,18 +82,20 @@ class History:
     image_size: int = 0
     device: str = ""
     world_size: int = 1
+    monitored: str = "test"
 
     @property
-    def test_accuracy(self) -> list[float]:
-        return [e["test_accuracy"] for e in self.epochs]
+    def accuracy(self) -> list[float]:
+        """The monitored split's accuracy after each epoch."""
+        return [e[f"{self.monitored}_accuracy"] for e in self.epochs]
 
     @property
     def final_accuracy(self) -> float:
-        return self.epochs[-1]["test_accuracy"] if self.epochs else float("nan")
+        return self.accuracy[-1] if self.epochs else float("nan")
 
     @property
     def best_accuracy(self) -> float:
-        return max(self.test_accuracy, default=float("nan"))
+        return max(self.accuracy, default=float("nan"))
 
     @property
     def seconds(self) -> float:
@@ -220,66 +105,8 @@ class History:
         return asdict(self)
 
     def __repr__(self) -> str:
-        return (f"History({len(self.epochs)} epoch{'s' * (len(self.epochs) != 1)}, final test accuracy {self.final_accuracy:.4f}, "
-                f"best {self.best_accuracy:.4f}, {self.seconds:.1f} s on {self.device})")
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be resumed: unreadable, or made for another model or run."""
-
-
-# --------------------------------------------------------------------------- checkpoints
-
-def _signature(model: nn.Module) -> dict[str, list[int]]:
-    return {k: list(v.shape) for k, v in model.state_dict().items()}
-
-
-def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Read a checkpoint written by :func:`train`, or say clearly why it cannot be used."""
-    path = Path(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise CheckpointError(
-            f"{path} is not a readable checkpoint ({type(error).__name__}: {str(error)[:200]}). "
-            "It may be truncated or damaged. It was left untouched: delete or rename it to start "
-            "afresh, or pass another checkpoint path.") from error
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(
-            f"{path} was not written by effnet_lib.learn.train (format {CHECKPOINT_FORMAT!r} expected). "
-            "It was left untouched; pass another checkpoint path.")
-    return state
-
-
-def _check_compatible(state: dict, path: Path, model: nn.Module, r: Recipe, seed: int, image_size: int) -> None:
-    problems = []
-    saved, current = state["signature"], _signature(model)
-    if saved != current:
-        missing = sorted(set(saved) ^ set(current))[:3]
-        reshaped = [k for k in saved if k in current and saved[k] != current[k]][:3]
-        problems.append("the model differs (" + ", ".join(
-            [f"parameter {k} only in one of them" for k in missing]
-            + [f"{k} is {saved[k]} there, {current[k]} here" for k in reshaped]) + ")")
-    saved_recipe = state["recipe"]
-    for k, v in asdict(r).items():
-        if saved_recipe.get(k) != v:
-            problems.append(f"recipe field {k} was {saved_recipe.get(k)!r}, now {v!r}")
-    if state["seed"] != seed:
-        problems.append(f"seed was {state['seed']}, now {seed}")
-    if state["image_size"] != image_size:
-        problems.append(f"image_size was {state['image_size']} px, now {image_size} px")
-    if problems:
-        raise CheckpointError(
-            f"{path} belongs to another run, so resuming would not continue it: "
-            + "; ".join(problems) + ". It was left untouched: pass another checkpoint path, or the "
-            "same model and settings.")
-
-
-def _save_atomically(state: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)  # atomic on POSIX and Windows: readers see the old or the new file
+        return (f"History({len(self.epochs)} epoch{'s' * (len(self.epochs) != 1)}, final {self.monitored} accuracy "
+                f"{self.final_accuracy:.4f}, best {self.best_accuracy:.4f}, {self.seconds:.1f} s on {self.device})")
 
 
 # --------------------------------------------------------------------------- distributed
@@ -333,27 +160,35 @@ def _loss_and_tally(net: nn.Module, x: torch.Tensor, y: torch.Tensor, mask: torc
     return loss, torch.stack([losses.sum().detach(), correct.sum().to(loss.dtype), real.to(loss.dtype)])
 
 
-def evaluate(model: nn.Module, data: ImageData, image_size: int, batch_size: int = 1024,
+def evaluate(model: nn.Module, data: ImageData, image_size: int, split: str = "test", batch_size: int = 1024,
              device: str | torch.device | None = None) -> dict:
-    """Test loss and accuracy of ``model`` on ``data``'s test split at ``image_size`` px."""
+    """Loss and accuracy of ``model`` on ``data``'s ``split`` ("test" or "validation") at ``image_size`` px,
+    as ``{"test_loss": ..., "test_accuracy": ...}`` (keys named after the split)."""
     device = torch.device(device or next(model.parameters()).device)
+    images, labels = data.split(split)
     rank, world, _ = _distributed() if dist.is_initialized() else (0, 1, 0)
-    batches = Batches(data.test_images.to(device), data.test_labels.to(device), batch_size, image_size,
+    batches = Batches(images.to(device), labels.to(device), batch_size, image_size,
                       data.mean, data.std, train=False, rank=rank, world_size=world,
-                      channels_last=device.type == "cuda")
-    return _evaluate(_loss_and_tally, model, batches, device, label_smoothing=0.0)
+                      channels_last=_channels_last(device))
+    return _evaluate(_loss_and_tally, model, batches, device, split)
 
 
-def _evaluate(step: Callable, net: nn.Module, batches: Batches, device: torch.device, label_smoothing: float) -> dict:
+def _evaluate(step: Callable, net: nn.Module, batches: Batches, device: torch.device, split: str) -> dict:
     net.eval()
     totals = torch.zeros(3, device=device, dtype=torch.float64)  # loss sum, correct, count
     with torch.inference_mode():
         for x, y, mask in batches:
-            totals += step(net, x, y, mask, label_smoothing)[1]
+            totals += step(net, x, y, mask, 0.0)[1]
     if dist.is_initialized():
         dist.all_reduce(totals)
     loss_sum, correct, count = totals.tolist()
-    return {"test_loss": loss_sum / count, "test_accuracy": correct / count}
+    return {f"{split}_loss": loss_sum / count, f"{split}_accuracy": correct / count}
+
+
+def _channels_last(device: torch.device) -> bool:
+    """Channels-last memory on the GPU (tensor cores) and on the CPU (oneDNN's depthwise and 1x1
+    convolutions run faster on it: `benchmarks/cpu_train_loop.py` measures how much)."""
+    return device.type in ("cuda", "cpu")
 
 
 def _autocast(device: torch.device):
@@ -388,23 +223,6 @@ class _LatestLoss:
         return self.value
 
 
-def check_output_file(path: str | os.PathLike, what: str, example: str = "run.pt") -> Path:
-    """``path`` as a Path, once it is certain a file can be written there; else a clear error.
-
-    Checked before any work starts, so that a run never trains for an epoch and then fails to
-    save: the path must not be a folder, and its nearest existing parent must be a writable folder.
-    """
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise ValueError(f"{what} {path} is a folder; give a file path inside it, e.g. {path / example}.")
-    parent = next(p for p in path.parents if p.exists())
-    if not parent.is_dir():
-        raise ValueError(f"{what} {path} cannot be created: {parent} is a file, not a folder.")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"{what} {path} cannot be created: the folder {parent} is not writable.")
-    return path
-
-
 def _tqdm_bar(label: str, **options):
     from tqdm.auto import tqdm
     return tqdm(desc=label, **options)
@@ -433,7 +251,7 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
     if epochs is not None:
         r = replace(r, epochs=epochs)
     mode = _compile_mode(compile)
-    path = check_output_file(checkpoint, "checkpoint") if checkpoint is not None else None
+    path = checkpoints.check_output_file(checkpoint, "checkpoint") if checkpoint is not None else None
     rank, world, local_rank = _distributed()
     if device is None:
         device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
@@ -450,22 +268,23 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
                          f"{r.batch_size}; lower the batch size (e.g. recipe('short', batch_size=64)).")
 
     model = model.to(device)
-    cuda = device.type == "cuda"
-    if cuda:
+    cuda, layout = device.type == "cuda", _channels_last(device)
+    if layout:
         model = model.to(memory_format=torch.channels_last)
     if r.bn_momentum is not None:
         for m in model.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm):
                 m.momentum = r.bn_momentum
     optimizer = _optimizer(r, model)
+    monitored = "validation" if data.has_validation else "test"
     history = History(recipe=asdict(r), seed=seed, image_size=image_size, device=describe(hardware(device)),
-                      world_size=world)
+                      world_size=world, monitored=monitored)
 
     start = 0
     if path is not None and path.exists():
         if resume:
-            state = load_checkpoint(path)
-            _check_compatible(state, path, model, r, seed, image_size)
+            state = checkpoints.load(path)
+            checkpoints.check_compatible(state, path, model, r, seed, image_size)
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             history.epochs = list(state["history"])
@@ -478,11 +297,11 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
     data = data.to(device)
     train_batches = Batches(data.train_images, data.train_labels, per_rank, image_size, data.mean, data.std,
                             train=True, augment=r.augment, seed=seed, rank=rank, world_size=world,
-                            channels_last=cuda)
+                            channels_last=layout)
     # A compiled step sees one batch shape only (evaluation pads its last batch to it): no recompiles.
-    test_batches = Batches(data.test_images, data.test_labels, per_rank if mode else max(per_rank, 256),
-                           image_size, data.mean, data.std, train=False, rank=rank, world_size=world,
-                           channels_last=cuda)
+    monitor_batches = Batches(*data.split(monitored), per_rank if mode else max(per_rank, 256),
+                              image_size, data.mean, data.std, train=False, rank=rank, world_size=world,
+                              channels_last=layout)
     steps = len(train_batches)
     net, step, evaluation_step = model, _loss_and_tally, _loss_and_tally
     if world > 1:
@@ -502,7 +321,7 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
     for epoch in range(start, r.epochs):
         # Every random draw of this epoch (dropout, stochastic depth, order, augmentation) follows
         # from (seed, epoch, rank): resuming at any epoch replays it exactly.
-        torch.manual_seed(_mix(seed, epoch, rank))
+        torch.manual_seed(seed_from(seed, epoch, rank))
         train_batches.set_epoch(epoch)
         net.train()
         totals = torch.zeros(3, device=device, dtype=torch.float64)
@@ -530,16 +349,15 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
         loss_sum, correct, count = totals.tolist()
         train_seconds = time.perf_counter() - started
         record = {"epoch": epoch + 1, "train_loss": loss_sum / count, "train_accuracy": correct / count,
-                  **_evaluate(evaluation_step, model, test_batches, device, 0.0), "lr": lr,
+                  **_evaluate(evaluation_step, model, monitor_batches, device, monitored), "lr": lr,
                   "seconds": time.perf_counter() - started,
                   "images_per_second": count / train_seconds}
         history.epochs.append(record)
-        shown_bar.set_postfix(epoch=epoch + 1, test_accuracy=f"{record['test_accuracy']:.4f}")
+        shown_bar.set_postfix({"epoch": epoch + 1, f"{monitored}_accuracy": f"{record[f'{monitored}_accuracy']:.4f}"})
         if path is not None and rank == 0:
-            _save_atomically({"format": CHECKPOINT_FORMAT, "epoch": epoch + 1, "model": model.state_dict(),
-                              "optimizer": optimizer.state_dict(), "history": history.epochs,
-                              "recipe": asdict(r), "seed": seed, "image_size": image_size,
-                              "signature": _signature(model)}, path)
+            checkpoints.save({"epoch": epoch + 1, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                              "history": history.epochs, "recipe": asdict(r), "seed": seed, "image_size": image_size,
+                              "signature": checkpoints.signature(model)}, path)
         if dist.is_initialized():
             dist.barrier()  # nobody starts the next epoch (or returns) before the checkpoint exists
         if on_epoch_end is not None:
@@ -579,132 +397,9 @@ def _fresh(norm: nn.modules.batchnorm._BatchNorm) -> bool:
     return bool((norm.running_mean == 0).all() and (norm.running_var == 1).all())
 
 
-# --------------------------------------------------------------------------- command line
+if __name__ == "__main__":      # `python -m effnet_lib.learn.train`: the command line lives in train_command.py
+    from .train_command import main
 
-@dataclass(frozen=True)
-class TrainingRun:
-    """What to train, on what, and where its files go: everything the command line sets besides the recipe."""
-
-    model: str = "small-b0"          # a network name: small-b0, b0..b7, lite0..lite4
-    depth: float = 1.0               # depth multiplier d
-    width: float = 1.0               # width multiplier w
-    resolution: float = 1.0          # resolution multiplier r of the model's own image size
-    data: str = "fashion-mnist"      # fashion-mnist, cifar10 or tiny
-    data_root: str | None = None     # where to look for the data first
-    download: bool = False           # allow downloading the data set (needs internet)
-    train_subset: int | None = None  # train on this many images (class-balanced)
-    test_subset: int | None = None   # test on this many images
-    seed: int = 0                    # initial weights, order and augmentation
-    device: str | None = None        # cuda, cpu, ... (default: cuda when available)
-    compile: bool = False            # torch.compile the training step (faster after a warm-up)
-    compile_mode: str = "default"    # torch.compile's mode: default, reduce-overhead (CUDA graphs) or max-autotune-no-cudagraphs
-    checkpoint: str | None = None    # file to save after every epoch
-    resume: bool = False             # continue from --checkpoint if it exists
-    overwrite: bool = False          # replace an existing --checkpoint or --history file
-    history: str | None = None       # write the history as JSON here
-    progress: bool = True            # show a progress bar
-    label: str | None = None         # the progress bar's label (default: model @ size)
-
-    def __post_init__(self):
-        from ..rules.architecture import check_image_size
-        from .datasets import DATASETS
-
-        spec = self.spec()                      # an unknown model or a multiplier <= 0 says so here
-        check_image_size(spec, spec.image_size)  # and so does a resolution too small for its strides
-        if self.data not in DATASETS:
-            raise ValueError(f"data must be one of {', '.join(DATASETS)}, got {self.data!r}.")
-        for name in ("train_subset", "test_subset"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ValueError(f"{name} must be a whole number of at least 1 (or left out for all), got {value}.")
-        if self.compile_mode not in COMPILE_MODES:
-            raise ValueError(f"compile_mode must be one of {', '.join(COMPILE_MODES)}, got {self.compile_mode!r}.")
-        if self.device is not None:
-            _check_device(self.device)
-        if self.resume and self.checkpoint is None:
-            raise ValueError("resume needs a checkpoint to continue from: add --checkpoint FILE.")
-        if self.checkpoint is not None:
-            check_output_file(self.checkpoint, "checkpoint")
-        if self.history is not None:
-            history = check_output_file(self.history, "history", example="history.json")
-            if history.exists() and not (self.overwrite or self.resume):
-                raise ValueError(f"history {history} already exists; pass --overwrite to replace it, "
-                                 "or another path.")
-
-    def spec(self):
-        from ..rules.families import resolve
-        from ..rules.scaling import scale
-
-        return scale(resolve(self.model), depth=self.depth, width=self.width, resolution=self.resolution)
-
-
-def _check_device(name: str) -> None:
-    try:
-        device = torch.device(name)
-    except RuntimeError as error:
-        raise ValueError(f"device {name!r} is not a device PyTorch knows ({error}); try cuda or cpu.") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asks for a GPU, but PyTorch sees none here; use --device cpu.")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ValueError(f"device {name!r}: this machine has {torch.cuda.device_count()} GPU(s), "
-                         f"numbered from 0.")
-
-
-def _parser() -> argparse.ArgumentParser:
-    from .cli import add_options
-
-    p = argparse.ArgumentParser(
-        prog="python -m effnet_lib.learn.train",
-        description="Train an EfficientNet variant on Fashion-MNIST, CIFAR-10 or the tiny test set. "
-                    "Runs under torchrun for DDP: torchrun --nproc_per_node=N -m effnet_lib.learn.train ...")
-    add_options(p, TrainingRun)
-    p.add_argument("--recipe", default="short", choices=list(RECIPES),
-                   help="the recipe the options below change (default: short)")
-    add_options(p, Recipe, skip=("name",))
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> tuple[nn.Module, History]:
-    """The command line; returns the trained model and history (handy under torchrun in tests).
-
-    Every value is checked as the options are read, before any data is loaded or model built.
-    """
-    from ..model.network import efficientnet
-    from .cli import from_args
-
-    parser = _parser()
-    args = parser.parse_args(argv)
-    run = from_args(parser, args, TrainingRun)
-    try:  # epochs and batch size go through the recipe's own rule (the learning rate follows the batch)
-        sized = recipe(args.recipe, **{k: getattr(args, k) for k in ("epochs", "batch_size") if hasattr(args, k)})
-    except ValueError as error:
-        parser.error(str(error))
-    r = from_args(parser, args, Recipe, base=sized)
-    try:
-        data = load_dataset(run.data, run.data_root, download=run.download,
-                            train=run.train_subset, test=run.test_subset, seed=0)
-    except FileNotFoundError as error:
-        raise SystemExit(str(error))
-    spec = run.spec().with_(in_channels=data.channels)
-    torch.manual_seed(run.seed)  # the initial weights
-    model = efficientnet(spec, num_classes=data.num_classes)
-    try:
-        history = train(model, data, r, seed=run.seed, device=run.device, checkpoint=run.checkpoint,
-                        resume=run.resume, overwrite=run.overwrite,
-                        compile=run.compile_mode if run.compile else False, progress=run.progress,
-                        label=run.label)
-    except (FileExistsError, CheckpointError, ValueError) as error:
-        raise SystemExit(f"error: {error}")
-    rank = dist.get_rank() if dist.is_initialized() else 0
-    if rank == 0:
-        print(history)
-        if run.history:
-            Path(run.history).parent.mkdir(parents=True, exist_ok=True)
-            Path(run.history).write_text(json.dumps(history.to_dict(), indent=1))
-    return model, history
-
-
-if __name__ == "__main__":
     main()
     if dist.is_initialized():
         dist.destroy_process_group()

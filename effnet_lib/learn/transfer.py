@@ -19,7 +19,8 @@ from torch import nn
 from .datasets import ImageData, load_dataset
 from ..model.network import EfficientNet, efficientnet
 from ..rules.architecture import check_num_classes
-from .train import History, Recipe, recipe as make_recipe, train
+from .recipes import Recipe, recipe as make_recipe
+from .train import History, train
 from ..model.weights import LITE0_MEAN, LITE0_STD, lite0_pretrained
 
 
@@ -100,7 +101,7 @@ class TransferResult:
 
     def curves(self) -> dict[str, list[float]]:
         """{"pretrained": [test accuracy after epoch 1, 2, ...], "scratch": [...]}: what the figure plots."""
-        return {"pretrained": self.pretrained.test_accuracy, "scratch": self.scratch.test_accuracy}
+        return {"pretrained": self.pretrained.accuracy, "scratch": self.scratch.accuracy}
 
 
 def load_transfer_data(settings: TransferSettings, name: str = "fashion-mnist", seed: int = 0,

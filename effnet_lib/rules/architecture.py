@@ -2,8 +2,8 @@
 
 A `Network` is a frozen description: the stem, the stage rows, the head, and the handful of
 conventions (activation, padding, BatchNorm constants) that decide how its weights behave.
-Nothing here builds a module; `effnet_lib.model` reads these tables, `effnet_lib.cost`
-counts them, and `effnet_lib.scaling` turns one table into another.
+Nothing here builds a module; `effnet_lib.model` reads these tables, `effnet_lib.rules.cost`
+counts them, and `effnet_lib.rules.scaling` turns one table into another.
 """
 from __future__ import annotations
 
@@ -69,9 +69,10 @@ class Network:
     bn_eps: float = 1e-3           # the TensorFlow reference; torchvision's B0-B4 ports use 1e-5
     bn_momentum: float = 0.01      # PyTorch convention: TF's decay 0.99 is momentum 0.01 here
     dropout: float = 0.2           # before the classifier; 0.2 (B0) rising to 0.5 (B7)
-    stochastic_depth: float = 0.2  # drop rate of the last block; rises linearly from 0 over the blocks
+    stochastic_depth: float = 0.2  # 1 - the paper's survival 0.8; block i of n drops at this x i / n (`blocks`)
     scale_stem_head: bool = True   # Lite keeps the stem (32) and head (1280) fixed under width scaling
     scale_end_stages: bool = True  # Lite keeps the first and last stages' repeats fixed under depth scaling
+    channel_divisor: int = 8       # width scaling rounds channels to multiples of this (the reference's depth_divisor)
     depth: float = 1.0             # the depth multiplier this table was scaled by (a record, not an input)
     width: float = 1.0             # the width multiplier this table was scaled by (a record, not an input)
 
@@ -82,6 +83,8 @@ class Network:
             raise ValueError(f"padding must be one of {PADDINGS}, got {self.padding!r}.")
         if not self.stages:
             raise ValueError(f"{self.name} has no stages; a network needs at least one stage row.")
+        if isinstance(self.channel_divisor, bool) or not isinstance(self.channel_divisor, int) or self.channel_divisor < 1:
+            raise ValueError(f"channel_divisor must be a whole number >= 1 (the reference uses 8), got {self.channel_divisor!r}.")
 
     @property
     def stem_reduction(self) -> int:
@@ -176,7 +179,7 @@ class Block:
     kind: str
     in_channels: int
     out_channels: int
-    hidden_channels: int   # MBConv: expanded width; bottleneck: inner width; separable: = in_channels (see blocks.py)
+    hidden_channels: int   # MBConv: expanded width; bottleneck: inner width; separable: = in_channels (see rules/blocks.py)
     se_channels: int       # 0 when the block has no squeeze-and-excitation
     kernel: int
     stride: int
@@ -195,8 +198,10 @@ class Block:
 def blocks(spec: Network) -> Iterator[Block]:
     """Every block of the network in order, with its input size and stochastic-depth rate.
 
-    The drop rate rises linearly with the block index, `stochastic_depth * i / num_blocks`,
-    as in the reference implementation (the first block is never dropped).
+    The drop rate rises linearly with the block index, `stochastic_depth * i / num_blocks`, as in
+    the reference implementation: the first block is never dropped and the last is dropped at
+    `stochastic_depth * (n - 1) / n` (0.1875 in B0), never quite `stochastic_depth`. The paper states
+    only a survival probability of 0.8 (Section 5.2); the per-block rule is the code's.
     """
     size = output_size(spec.image_size, spec.stem_reduction)
     channels = spec.stem_channels

@@ -51,9 +51,9 @@ class BlockKind:
         """The width inside the block (MBConv's expanded width, a bottleneck's inner width)."""
         raise NotImplementedError
 
-    def scaled_channels(self, stage: Stage, width: float) -> int:
+    def scaled_channels(self, stage: Stage, width: float, divisor: int = 8) -> int:
         """The stage's output channels after width scaling, rounded as the reference rounds them."""
-        return round_filters(stage.channels, width)
+        return round_filters(stage.channels, width, divisor)
 
     def residual(self, block: Block) -> bool:
         """Whether the block adds its input (or a projection of it) to its output."""
@@ -117,9 +117,9 @@ class BottleneckKind(BlockKind):
     def hidden_channels(self, in_channels, stage):
         return int(stage.channels // stage.expand_ratio)
 
-    def scaled_channels(self, stage, width):
+    def scaled_channels(self, stage, width, divisor=8):
         # Width scales the inner width (ResNet's "base width"); the output stays ratio x inner.
-        inner = round_filters(int(stage.channels // stage.expand_ratio), width)
+        inner = round_filters(int(stage.channels // stage.expand_ratio), width, divisor)
         return int(inner * stage.expand_ratio)
 
     def residual(self, block):

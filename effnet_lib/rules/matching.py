@@ -29,10 +29,9 @@ from .architecture import Network
 from .cost import cost
 from .families import resolve
 from .paper import ALPHA, BETA, GAMMA
+from .vocabulary import SCALINGS
 from .scaling import compound, scale
 
-#: The ways of scaling a baseline that the course compares: one dimension alone, or all three by Eq. 3.
-STRATEGIES = ("depth", "width", "resolution", "compound")
 _LIMIT = 1 << 16          # grid steps searched at most: far past any budget a course would set
 
 
@@ -50,8 +49,8 @@ class Match(NamedTuple):
 
 def check_strategy(strategy: str) -> str:
     """Refuse a strategy outside the closed list, saying which ones exist."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown scaling strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}.")
+    if strategy not in SCALINGS:
+        raise ValueError(f"unknown scaling strategy {strategy!r}; choose one of {', '.join(SCALINGS)}.")
     return strategy
 
 

@@ -51,12 +51,29 @@ TABLE_2_OTHERS = {
 # The library has stage tables for two of them, so their parameters and FLOPS can be computed too.
 LIBRARY_TABLES = {"ResNet-50": "resnet-50", "ResNet-152": "resnet-152"}
 
-# Where the paper's prose says something else than its tables (v5): (what, in the text, in a table).
-TEXT_VERSUS_TABLES = (
-    ("GPipe's parameters (millions)", 557, 556),          # Section 2 vs Table 2 and Figure 1
-    ("SENet's parameters (millions)", 145, 146),          # Section 2 vs Table 2
-    ("ResNet-50's top-1 (%)", 76.3, 76.0),                # Section 1 vs Tables 2 and 3
-    ("B4's top-1 (%)", 83.0, 82.9),                       # Section 1 vs Table 2
+class Disagreement(NamedTuple):
+    """One number the paper (v5) prints twice, differently: what it is, and where each value stands."""
+
+    what: str
+    first: str              # where the paper says it one way, e.g. "Section 1"
+    first_value: float
+    second: str             # where it says it the other way (a table, or what a table's rows give)
+    second_value: float
+
+
+# Where the paper disagrees with itself (v5): its prose or a caption against its tables, or one table
+# against another. The course plots and computes from the tables. tests/test_paper_quotes.py computes
+# every second value from the tables above.
+DISAGREEMENTS = (
+    Disagreement("GPipe's parameters (millions)", "Section 2", 557, "Table 2 and Figure 1", 556),
+    Disagreement("SENet's parameters (millions)", "Section 2", 145, "Table 2", 146),
+    Disagreement("ResNet-50's top-1 (%)", "Section 1", 76.3, "Tables 2 and 3", 76.0),
+    Disagreement("B4's top-1 (%)", "Section 1", 83.0, "Table 2", 82.9),
+    Disagreement("B1's parameters against ResNet-152's (times fewer)", "Figure 1's caption", 7.6,
+                 "Table 2's rows (60M / 7.8M)", 7.7),
+    Disagreement("largest FLOPS reduction against a ConvNet of similar accuracy (times)", "Table 2's caption",
+                 16, "Table 2's rows (PolyNet's 35B / B3's 1.8B)", 19.4),
+    Disagreement("the baseline B0's top-1 (%)", "Table 7", 77.3, "Table 2", 77.1),
 )
 
 # arXiv v1 (May 2019) printed lower top-1 for most of the family; v5 (the course's source) revised
@@ -64,13 +81,27 @@ TEXT_VERSUS_TABLES = (
 V1_TOP1 = {"b0": 76.3, "b1": 78.8, "b4": 82.6, "b7": 84.4}
 V1_TOP5 = {"b7": 97.1}
 
-# Table 7 (models of Figure 7, all scaled from B0): FLOPS and top-1.
+# Table 7 (the models of Figure 7, all scaled from B0), keyed by strategy: the row as printed, the
+# multipliers it prints, its FLOPS and top-1.
+class Table7Row(NamedTuple):
+    label: str
+    depth: float
+    width: float
+    resolution: float
+    multiply_adds_billions: float
+    top1: float
+
+    @property
+    def multipliers(self) -> tuple[float, float, float]:
+        return self.depth, self.width, self.resolution
+
+
 TABLE_7 = {
-    "baseline": Published(77.3, None, None, 0.4),
-    "depth (d=4)": Published(79.0, None, None, 1.8),
-    "width (w=2)": Published(78.9, None, None, 1.8),
-    "resolution (r=2)": Published(79.1, None, None, 1.9),
-    "compound (d=1.4, w=1.2, r=1.3)": Published(81.1, None, None, 1.8),
+    "baseline": Table7Row("baseline", 1.0, 1.0, 1.0, 0.4, 77.3),
+    "depth": Table7Row("depth (d=4)", 4.0, 1.0, 1.0, 1.8, 79.0),
+    "width": Table7Row("width (w=2)", 1.0, 2.0, 1.0, 1.8, 78.9),
+    "resolution": Table7Row("resolution (r=2)", 1.0, 1.0, 2.0, 1.9, 79.1),
+    "compound": Table7Row("compound (d=1.4, w=1.2, r=1.3)", 1.4, 1.2, 1.3, 1.8, 81.1),
 }
 
 # The EfficientNet-Lite README: parameters, multiply-adds and top-1.
@@ -188,6 +219,8 @@ RECIPE = (
     RecipeItem("activation", "SiLU (swish)", "paper"),
     RecipeItem("augmentation", "AutoAugment", "paper"),
     RecipeItem("stochastic depth", "survival probability 0.8 (drop rate 0.2)", "paper"),
+    RecipeItem("stochastic depth per block", "block i of n dropped at 0.2 x i / n: 0 for the first, "
+               "0.1875 for B0's last", "reference code"),
     RecipeItem("dropout", "0.2 for B0, rising linearly to 0.5 for B7", "paper"),
     RecipeItem("early stopping", "on 25K training images held out as a minival set", "paper"),
     RecipeItem("learning rate per batch", "0.016 per 256 images (0.256 at 4,096), scaled with the batch",

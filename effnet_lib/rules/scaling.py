@@ -109,16 +109,16 @@ def scale(spec: Network, depth: float = 1.0, width: float = 1.0,
         keep_depth = not spec.scale_end_stages and i in (0, last)
         stages.append(replace(
             stage,
-            channels=block_kind(stage.kind).scaled_channels(stage, width),
+            channels=block_kind(stage.kind).scaled_channels(stage, width, spec.channel_divisor),
             repeats=stage.repeats if keep_depth else round_repeats(stage.repeats, depth)))
     fixed = not spec.scale_stem_head
     return replace(
         spec,
         stages=tuple(stages),
         image_size=pixels,
-        stem_channels=spec.stem_channels if fixed else round_filters(spec.stem_channels, width),
+        stem_channels=spec.stem_channels if fixed else round_filters(spec.stem_channels, width, spec.channel_divisor),
         head_channels=(spec.head_channels if fixed or not spec.head_channels
-                       else round_filters(spec.head_channels, width)),
+                       else round_filters(spec.head_channels, width, spec.channel_divisor)),
         depth=spec.depth * depth,
         width=spec.width * width,
     )
@@ -136,10 +136,12 @@ class GridPoint(NamedTuple):
 
 def constrained_grid(step: float = 0.05, upper: float = 2.0, target: float = 2.0,
                      tolerance: float = 0.1) -> list[GridPoint]:
-    """The candidates of the paper's small grid search at phi = 1 (Section 3.3, step 1).
+    """Candidates for the small grid search at phi = 1 of Section 3.3 (step 1), on the course's grid.
 
     Every (alpha, beta, gamma) on a grid of `step` from 1 to `upper` whose alpha * beta^2 * gamma^2
-    lies within `tolerance` of `target`, each dimension growing by at least one step.
+    lies within `tolerance` of `target`, each dimension growing by at least one step. The paper asks
+    only for alpha * beta^2 * gamma^2 ~ 2 and names no step, range or tolerance: step 0.05 up to 2.0
+    and "within 0.1 of 2" are the course's choices.
     """
     steps = int(round((upper - 1.0) / step))
     values = [round(1.0 + step * i, 6) for i in range(1, steps + 1)]
