@@ -28,8 +28,7 @@ def test_the_texts_ratios_follow_from_the_table():
     assert round(OTHERS["GPipe"].parameters_millions / paper.TABLE_2["b7"].parameters_millions, 1) == 8.4
     assert round(OTHERS["ResNeXt-101"].multiply_adds_billions / paper.TABLE_2["b3"].multiply_adds_billions) == 18
     assert paper.TABLE_2["b3"].top1 > OTHERS["ResNeXt-101"].top1
-    # Known gap: "B1 is 7.6x smaller than ResNet-152" (Figure 1's caption); the printed 60M / 7.8M is 7.7.
-    assert round(OTHERS["ResNet-152"].parameters_millions / paper.TABLE_2["b1"].parameters_millions, 1) == 7.7
+    # "B1 is 7.6x smaller than ResNet-152" (Figure 1's caption) is 7.7x by Table 2: paper.DISAGREEMENTS.
 
 
 def test_largest_parameter_reduction_is_gpipes():
@@ -56,11 +55,45 @@ def test_v1_accuracies_are_the_ones_table_4_kept():
         assert top1 != paper.TABLE_2[name].top1      # v5 revised every one of them
 
 
-def test_text_and_tables_disagree_where_written_down():
-    for what, text, table in paper.TEXT_VERSUS_TABLES:
-        assert text != table, what
-    assert dict((w, t) for w, _, t in paper.TEXT_VERSUS_TABLES)["GPipe's parameters (millions)"] == \
-        OTHERS["GPipe"].parameters_millions
+def _disagreement(what: str) -> paper.Disagreement:
+    return next(d for d in paper.DISAGREEMENTS if d.what == what)
+
+
+def test_every_written_down_disagreement_is_one():
+    for d in paper.DISAGREEMENTS:
+        assert d.first_value != d.second_value, d.what
+        assert d.first != d.second, d.what
+    assert len({d.what for d in paper.DISAGREEMENTS}) == len(paper.DISAGREEMENTS)
+
+
+def test_the_prose_quotes_other_numbers_than_the_tables_print():
+    assert _disagreement("GPipe's parameters (millions)").second_value == OTHERS["GPipe"].parameters_millions
+    assert _disagreement("SENet's parameters (millions)").second_value == OTHERS["SENet"].parameters_millions
+    assert _disagreement("ResNet-50's top-1 (%)").second_value == OTHERS["ResNet-50"].top1
+    assert _disagreement("B4's top-1 (%)").second_value == paper.TABLE_2["b4"].top1
+
+
+def test_b1_is_7_7_times_smaller_than_resnet_152_by_table_2_not_7_6():
+    # Figure 1's caption: "EfficientNet-B1 is 7.6x smaller ... than ResNet-152"; Table 2 prints 60M and 7.8M.
+    d = _disagreement("B1's parameters against ResNet-152's (times fewer)")
+    ratio = OTHERS["ResNet-152"].parameters_millions / paper.TABLE_2["b1"].parameters_millions
+    assert (d.first_value, d.second_value) == (7.6, round(ratio, 1)) == (7.6, 7.7)
+
+
+def test_table_2s_largest_flops_reduction_is_19_4x_not_16x():
+    # Table 2's caption: "up to 16x FLOPS reduction"; its rows give PolyNet's 35B against B3's 1.8B.
+    d = _disagreement("largest FLOPS reduction against a ConvNet of similar accuracy (times)")
+    ratios = {name: row.multiply_adds_billions / paper.TABLE_2[key].multiply_adds_billions
+              for key, group in paper.TABLE_2_OTHERS.items() for name, row in group.items()
+              if row.multiply_adds_billions is not None}
+    largest = max(ratios, key=ratios.get)
+    assert largest == "PolyNet" and d.first_value == 16
+    assert d.second_value == round(ratios[largest], 1) == 19.4
+
+
+def test_table_7s_baseline_is_not_table_2s_b0():
+    d = _disagreement("the baseline B0's top-1 (%)")
+    assert (d.first_value, d.second_value) == (paper.TABLE_7["baseline"].top1, paper.TABLE_2["b0"].top1)
 
 
 @pytest.mark.parametrize("row", paper.TABLE_5, ids=lambda r: f"{r.dataset}-{r.comparison}")

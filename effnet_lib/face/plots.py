@@ -54,8 +54,8 @@ def cost_against_phi(curve: Mapping, paper: Mapping | None = None, current: Mapp
         ax.set_ylabel(unit)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
-    left.set_title("Table 2: parameters against phi")
-    right.set_title("Table 2: FLOPS (multiply-adds) against phi")
+    left.set_title("Parameters against phi: Eq. 3 and Table 2's models")
+    right.set_title("FLOPS against phi: Eq. 3 and Table 2's models")
     return fig
 
 
