@@ -95,10 +95,12 @@ def test_rivals_cost_within_ten_percent_of_their_compound_model(preset):
             assert abs(_madds(rival.network(s.base)) / target - 1) <= studies.MATCH_TOLERANCE, (point, rival)
 
 
-def test_no_network_of_the_cpu_study_sees_more_pixels_than_fashion_mnist_has():
-    s = study("figures", "cpu")
-    sizes = {run.variant.network(s.base).image_size for run in plan(s)}
-    assert max(sizes) == 28 and min(sizes) == s.base.image_size == 14
+def test_no_network_of_the_cpu_study_or_its_pilot_sees_more_pixels_than_fashion_mnist_has():
+    for name in ("pilot", "figures"):
+        s = study(name, "cpu")
+        sizes = {run.variant.network(s.base).image_size for run in plan(s)}
+        assert max(sizes) <= 28 and min(sizes) == s.base.image_size == 14
+    assert max(run.variant.network(s.base).image_size for run in plan(study("pilot", "cpu"))) == 28
 
 
 def test_every_kept_model_ends_on_a_map_of_at_least_7x7():
@@ -122,29 +124,34 @@ def test_a_rival_further_than_the_tolerance_is_refused():
         plan(s)
 
 
-def test_the_pilot_trains_the_base_and_its_recipe_trials_before_anything_else():
+def test_the_pilot_trains_the_base_first_and_its_recipe_trial_last():
     runs = plan(study("pilot", "cpu"))
     assert [(r.variant.strategy, r.seed) for r in runs[:5]] == [("baseline", s) for s in range(5)]
-    assert all(r.variant.recipe_changes for r in runs[5:9])
-    assert {r.variant.strategy for r in runs[9:]} == {"depth", "width", "resolution"}
-    assert all(r.seed == 0 for r in runs[9:])
+    assert [r.variant.group for r in runs[5:11]] == ["phi=1"] * 3 + ["phi=2"] * 3
+    assert {r.variant.strategy for r in runs[5:11]} == {"depth", "width", "resolution"}
+    assert all(r.seed == 0 for r in runs[5:]) and runs[-1].variant.recipe_changes
 
 
-def test_the_figures_study_runs_first_seeds_then_the_others_point_by_point():
+def test_the_figures_study_runs_first_seeds_then_the_others():
     runs = plan(study("figures", "cpu"))
     order = [(r.variant.strategy, r.variant.group, r.seed) for r in runs]
-    assert len(order) == len(set(order)) == 27
-    assert [g for _, g, s in order[:9]] == ["baseline"] + ["phi=1"] * 4 + ["phi=2"] * 4
-    assert all(s == 0 for _, _, s in order[:9])
-    later = order[9:]
-    assert [g for _, g, _ in later] == ["baseline"] * 2 + ["phi=1"] * 8 + ["phi=2"] * 8
+    assert len(order) == len(set(order)) == 15
+    assert [g for _, g, s in order[:5]] == ["baseline"] + ["phi=1"] * 4 and all(s == 0 for _, _, s in order[:5])
+    assert [s for _, _, s in order[5:]] == [1, 2] + [1] * 4 + [2] * 4
 
 
 def test_the_pilots_runs_have_the_figures_settings_so_the_study_reuses_them():
     pilot, figures = study("pilot", "cpu"), study("figures", "cpu")
     assert pilot.settings() == figures.settings()
     shared = {r.run_id for r in plan(pilot) if not r.variant.recipe_changes} & {r.run_id for r in plan(figures)}
-    assert len(shared) == 3 + 6      # the base's seeds 0-2 and the six rivals' first seeds
+    assert len(shared) == 3 + 3      # the base's seeds 0-2 and the three rivals' first seeds at phi = 1
+
+
+def test_the_first_pilots_records_still_load_with_its_own_settings():
+    first = study("first-pilot", "cpu")
+    assert first.recipe.epochs == 2 and first.settings() != study("pilot", "cpu").settings()
+    records, skipped = study_results.read_results(study_results.results_path(first), first)
+    assert records and not skipped
 
 
 @pytest.mark.parametrize("change, message", [
@@ -371,3 +378,57 @@ def test_list_names_every_run_of_the_gpu_study(capsys):
     experiments.main(["list", "figures", "--preset", "gpu"])
     out = capsys.readouterr().out
     assert out.count("| seed ") == len(plan(study("figures", "gpu")))
+
+
+# --------------------------------------------------------------------------- what the notebooks state
+
+def test_the_study_is_what_notebooks_2_and_5_say_it_is():
+    # "a 14 px B0-like base", "half their size", "a 7x7 last map", "under 200,000 parameters", "8 to 48 channels",
+    # "channels round to multiples of 4", "the first and last stages keep one block", "never past 28 px"
+    s = study("figures", "cpu")
+    shape = network_shape(s.base)
+    assert s.base.image_size == 14 and shape.final_map == 7 and en.cost(s.base, num_classes=10).parameters < 200_000
+    assert (min(shape.channels), max(shape.channels)) == (8, 48) and s.base.channel_divisor == 4
+    assert shape.repeats[0] == shape.repeats[-1] == 1 and not s.base.scale_end_stages
+    assert s.max_image_size == 28 and s.validation_images == 10_000 and s.seeds == (0, 1, 2)
+    # "phi = 1 adds a block to stages 2 to 6, phi = 2 adds another to the three longest"
+    repeats = {phi: network_shape(_networks(s, phi)["compound"]).repeats for phi in (1.0, 2.0)}
+    assert [b - a for a, b in zip(shape.repeats, repeats[1.0])] == [0, 1, 1, 1, 1, 1, 0]
+    assert [b - a for a, b in zip(repeats[1.0], repeats[2.0])] == [0, 0, 0, 1, 1, 1, 0]
+
+
+def test_the_resolution_rival_at_phi_2_is_held_one_pixel_below_what_matching_alone_would_give():
+    # Notebook 5 and its answers: "about one pixel more than Fashion-MNIST's images have"
+    s = study("figures", "cpu")
+    target = _madds(_networks(s, 2.0)["compound"])
+    free = matching.nearest(s.base, "resolution", target, num_classes=10)
+    held = next(v for v in studies.compound_set(s, 2.0) if v.strategy == "resolution").network(s.base)
+    assert (free.network.image_size, held.image_size) == (29, 28)
+
+
+def test_the_first_design_cost_what_notebook_5_says():
+    # "more than three times the base, mostly in extra blocks, with only the last stages wider"
+    first = en.scale(en.SMALL_B0, depth=0.5, width=0.25).with_(image_size=16)
+    phi1 = en.scale(first, *en.compound(1))
+    assert _madds(phi1) / _madds(first) > 3
+    widened = [b.channels > a.channels for a, b in zip(first.stages, phi1.stages)]
+    assert widened == [False] * 5 + [True] * 2
+    assert 20_000 // 64 == 312 and network_shape(first).final_map == 2
+
+
+def test_every_number_of_the_pilot_decision_is_one_the_stored_pilots_compute():
+    from effnet_lib.face import study_plots
+
+    computed = ""
+    for name in ("first-pilot", "pilot"):
+        s = study(name, "cpu")
+        records = study_results.load_results(s, warn=False)
+        if records:
+            computed += "\n".join(study_plots.pilot_findings(records)) + "\n"
+    decision = " ".join(studies.PILOT_DECISION.split())
+    stated = re.findall(r"[+-]\d+\.\d points \[[+-]\d+\.\d, [+-]\d+\.\d\]", decision)
+    assert stated, "the decision states no interval"
+    for number in stated:
+        assert number in computed, f"{number} is not among the pilots' computed findings"
+    noise = re.search(r"seed noise of (\d+\.\d+) points", decision).group(1)
+    assert f"a standard deviation of {noise} points" in computed

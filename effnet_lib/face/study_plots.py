@@ -285,11 +285,13 @@ def pilot_findings(records: Sequence[RunRecord]) -> list[str]:
     checks = analysis.pilot_checks(summaries, noise)
     for check in checks:
         lines.append(_observation_1(check))
-    passes = bool(checks) and all(c.pays and c.flattens for c in checks)
+    if len(checks) < len(SINGLE_DIMENSIONS) or any(c.later_gain is None for c in checks):
+        lines.append("The pilot is not complete: every dimension needs its two steps before the design can be judged.")
+        return lines
     failing = [c.dimension for c in checks if not (c.pays and c.flattens)]
     lines.append("The design passes: every dimension pays from 1x to about 2x the cost, and pays less after."
-                 if passes else "The design does not pass: " + ", ".join(failing)
-                 + " does not both pay beyond noise and then pay less.")
+                 if not failing else "The design does not pass: " + ", ".join(failing)
+                 + (" does" if len(failing) == 1 else " do") + " not both pay beyond noise and then pay less.")
     return lines
 
 

@@ -42,7 +42,7 @@ from .studies import STUDIES, Run, Study, network_shape, plan
 from .study_results import (checkpoint_dir, keep_state, keep_weights, read_results, results_path, weights_key,
                             weights_path)
 
-__all__ = ["RunOptions", "study_data", "build_model", "train_run", "run_study"]
+__all__ = ["RunOptions", "study_data", "build_model", "train_run", "run_study", "smoke_results"]
 
 
 @dataclass(frozen=True)
@@ -399,3 +399,25 @@ def _run_workers(study: Study, path: Path, data_root, options: RunOptions, deadl
     if failed:
         raise RuntimeError(f"{len(failed)} worker(s) failed (exit codes {failed}); the runs they finished are "
                            f"recorded in {path.name}, and rerunning the same command continues from there.")
+
+
+def smoke_results(names: tuple[str, ...] = ("pilot", "figures"), folder: str | os.PathLike | None = None) -> Path:
+    """Run the smoke preset of each study (seconds on the generated data) into ``folder`` and return it: what a
+    notebook in smoke mode reads in place of the stored studies.
+
+    The default folder is named after the studies' settings in the system's temporary folder, so the notebooks
+    of one test session share one set of smoke runs (the engine skips what is done, and its claims keep two
+    processes from training the same run).
+    """
+    import hashlib
+    import json
+    import tempfile
+
+    if folder is None:
+        key = json.dumps([STUDIES[name]["smoke"].settings() for name in names] + [library_version()], sort_keys=True)
+        folder = Path(tempfile.gettempdir()) / f"effnet-smoke-results-{hashlib.sha1(key.encode()).hexdigest()[:12]}"
+    folder = Path(folder)
+    for name in names:
+        s = STUDIES[name]["smoke"]
+        run_study(s, results_path(s, folder), options=RunOptions(progress=False), log=lambda line: None)
+    return folder

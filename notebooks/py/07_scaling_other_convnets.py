@@ -55,11 +55,11 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## Parameters
 #
-# The FLOPS part is counted, not trained, and runs in seconds. The training part reads the `table3` study that
-# ships with the course (`data/results/table3-cpu.jsonl`, or the GPU study's file when it exists). Set `RETRAIN`
-# to `True` to run that study on this machine: the engine trains only the runs missing from the file and never
-# overwrites one (about an hour on two busy CPU cores, a few minutes on a GPU). `SMOKE` (set by the test suite)
-# trains a token version on generated data for a few seconds instead, and leaves the shipped results untouched.
+# The FLOPS part is counted, not trained, and runs in seconds. The training part reads the `table3` study's
+# stored results when the course has them (`data/results/table3-cpu.jsonl`, or the GPU study's file). Set
+# `RETRAIN` to `True` to run that study on this machine: the engine trains only the runs missing from the file
+# and never overwrites one (hours on a CPU: the table below gives each network's cost). `SMOKE` (set by the test
+# suite) trains a token version on generated data for a few seconds instead, and leaves stored results untouched.
 
 # %%
 import os
@@ -216,27 +216,26 @@ for name in ("mobilenet-v1", "mobilenet-v2", "resnet-50"):
 # ## The accuracy column, at small scale
 #
 # Table 3's accuracies took ImageNet and many GPU-days; we cannot redo them here. What we can do is the
-# same experiment in miniature: MobileNetV2 on Fashion-MNIST's 28 px grey clothes, scaled four ways.
+# same experiment in miniature: MobileNetV2 on Fashion-MNIST, scaled four ways.
 #
-# The small baseline adapts MobileNetV2 the way `SMALL_B0` adapts B0: the stem and the third stage lose
-# their stride (output stride 8, so a small image still ends as a map of several pixels), the width is
-# multiplied by 0.35 (one of MobileNetV2's own published widths), and the base resolution is 16 px, below
-# the images' native 28 px, so that raising resolution shows real detail, as going past 224 px does on
-# ImageNet. It is the baseline of the `table3` study:
+# The small base adapts MobileNetV2 the way `SMALL_B0` adapts B0: the stem and the third stage lose their
+# stride (output stride 8), the width is multiplied by 0.35 (one of MobileNetV2's own published widths), and
+# it sees 14 px images, as notebook 5's base does. It is the base of the `table3` study:
 
 # %%
-from effnet_lib.face import plots, study_plots
-from effnet_lib.learn import experiments, studies
+from effnet_lib.face import plots, study_explorer, study_plots
+from effnet_lib.learn import studies, study_results, study_runner
 
 small_study = studies.study("table3", "cpu")
 print(small_study.base)
 
 # %% [markdown]
-# The study is the same protocol as notebook 5's, through the same engine: the compound model at the paper's
-# triple $(1.4, 1.2, 1.3)$, and the depth-, width- and resolution-only models whose analytic multiply-adds are
-# nearest the compound model's *real* cost (Table 3 compares at about equal FLOPS). At 16 px one more pixel changes
-# every feature map and stages of one to four blocks round up, so the triple costs more than the $4\times$ it
-# costs on ImageNet; the rivals follow it there:
+# The study is notebook 5's protocol, through the same engine: the compound model at the paper's triple
+# $(1.4, 1.2, 1.3)$, and the depth-, width- and resolution-only models whose analytic multiply-adds are nearest
+# the compound model's *real* cost (Table 3 compares at about equal FLOPS), a validation split for every choice
+# and the test set once per run. At 14 px one more pixel changes every feature map and stages of one to four
+# blocks round up, so the triple costs more than the $4\times$ it costs on ImageNet; the rivals follow it there,
+# and resolution alone then needs more pixels than the images have (marked):
 
 # %%
 base_cost = en.cost(small_study.base, num_classes=10).multiply_adds
@@ -249,62 +248,32 @@ for run in studies.plan(small_study):
     rows.append((run.variant.strategy, f"{run.variant.depth:.2f}", f"{run.variant.width:.2f}",
                  f"{run.variant.resolution:.2f} ({net.image_size} px{', upsampled' if net.image_size > 28 else ''})",
                  net.num_blocks, f"{c.multiply_adds / 1e6:.1f} ({c.multiply_adds / base_cost:.1f}x)", f"{c.parameters:,}"))
-plots.table(["scaling", "d", "w", "r", "blocks", "multiply-adds, millions (x baseline)", "parameters"], rows)
+plots.table(["scaling", "d", "w", "r", "blocks", "multiply-adds, millions (x base)", "parameters"], rows)
 
 # %% [markdown]
-# Every model is trained by `effnet_lib.learn.experiments` with the study's one recipe (the short recipe: AdamW,
-# warm-up then cosine, residual blocks that start as the identity), once per seed. In smoke mode the cell trains the
-# study's smoke preset on generated data into a temporary file: the plumbing check, numbers without meaning.
+# In smoke mode the cell trains the study's smoke preset on generated data (the plumbing check, numbers without
+# meaning); with `RETRAIN` it trains the real study (`python -m effnet_lib.learn.experiments run table3 --workers 2`
+# does the same from a terminal). Otherwise it reads the stored results, if the course has them.
 
 # %%
-if SMOKE:
-    import tempfile
-    from pathlib import Path
-
-    token = studies.study("table3", "smoke")
-    token_results = experiments.run_study(token, Path(tempfile.mkdtemp()) / f"{token.label}.jsonl",
-                                          options=experiments.RunOptions(strategies=("baseline", "compound"),
-                                                                         threads=THREADS, progress=False))
-    print("smoke run (meaningless numbers):", [round(r["final_accuracy"], 2) for r in token_results])
-elif RETRAIN:
-    experiments.run_study(studies.study("table3", "gpu" if torch.cuda.is_available() else "cpu"),
-                          options=experiments.RunOptions(threads=THREADS))
-
-shown, results = experiments.best_results("table3", SHOW)
+folder = study_runner.smoke_results(("table3",)) if SMOKE else None
+if RETRAIN and not SMOKE:
+    study_runner.run_study(studies.study("table3", "gpu" if torch.cuda.is_available() else "cpu"),
+                           options=study_runner.RunOptions(threads=THREADS))
+shown, results = study_results.best_results("table3", ["smoke"] if SMOKE else SHOW, folder=folder)
 print(study_plots.describe_study(results) if results else
-      "no stored table3 results yet: set RETRAIN = True, or run `python -m effnet_lib.learn.experiments run table3`")
+      "No stored table3 results: the course's CPU budget went to notebook 5's study. Set RETRAIN = True above "
+      "(or run `python -m effnet_lib.learn.experiments run table3 --workers 2`) to make them.")
 
 # %% [markdown]
-# The stored results, with the machine that made them. Read them as what they are: a small network, a few hundred
-# optimiser steps, two seeds. The range column is the spread over seeds: a difference smaller than the study's
-# largest spread is noise.
+# The stored results, each network's accuracy with its 95% interval (the pooled seed noise, as in notebook 5),
+# and what they show, computed from them:
 
 # %%
 if results:
-    summary = study_plots.summarize(results)
-    display(plots.table(["scaling", "group", "d", "w", "r", "multiply-adds, millions (x)", "parameters",
-                         "test accuracy % mean [lowest, highest seed]", "seeds"], study_plots.table_rows(results)))
-    from effnet_lib.face.style import COLOURS
-
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
-    for i, row in enumerate(summary):
-        ax.bar(i, 100 * row["accuracy"], color=COLOURS[row["strategy"]], alpha=0.8,
-               yerr=[[100 * (row["accuracy"] - row["low"])], [100 * (row["high"] - row["accuracy"])]], capsize=5)
-        ax.text(i, 100 * row["high"] + 0.15, f"{row['multiply_adds'] / 1e6:.1f}M", ha="center", fontsize=8)
-    ax.set_xticks(range(len(summary)), [row["strategy"] for row in summary])
-    low = min(100 * row["low"] for row in summary)
-    ax.set_ylim(low - 2, max(100 * row["high"] for row in summary) + 1)
-    ax.set(ylabel="test accuracy (%), bars span the seeds",
-           title="Table 3 in miniature: small MobileNetV2 on Fashion-MNIST (labels: multiply-adds per image)")
-    ax.grid(True, axis="y", alpha=0.3)
-    fig.suptitle(study_plots.describe_study(results), fontsize=8)
-    plt.show()
-
-# %% [markdown]
-# What the small table shows, computed from the stored results (not written in advance):
-
-# %%
-if results:
+    display(plots.table(study_plots.TABLE_HEADERS, study_plots.table_rows(results)))
+    group = study_explorer.budgets(results)[0]
+    display(study_explorer.budget_view(results, group).figure())
     for line in study_plots.findings(results):
         print("-", line)
 
@@ -318,12 +287,6 @@ for row in paper.TABLE_3:
         print(f"  {row.scaling:<18} {row.multiply_adds_billions:g}B FLOPS  top-1 {row.top1:.1f}%")
 
 # %% [markdown]
-# The sentences above are this study's answer at its own scale. Where they differ, three
-# differences from ImageNet are the first suspects: one pass over 10,000 images where the paper trained for
-# 350 epochs on ImageNet; 28 px images, so resolution past 28 px only upsamples; and a cost of a few million multiply-adds,
-# where the fixed stem, head and classifier are a large share.
-
-# %% [markdown]
 # ## Summary
 #
 # - The compound rule needs nothing from EfficientNet: the same `scale` and `cost` handle MobileNetV1,
@@ -334,7 +297,7 @@ for row in paper.TABLE_3:
 # - The paper prints compound multipliers for MobileNetV1 only; $(1.4, 1.2, 1.3)$ is Eq. 3 at $\phi = 2$ with
 #   B0's coefficients, and the course assumes it for the other two.
 # - At small scale the comparison only means something at matched FLOPS, and through the same engine, recipe and
-#   seeds for every row; what it shows is computed above from the stored study, with its seed spread.
+#   seeds for every row; what it shows is computed from the stored study, with its 95% intervals.
 #
 # ## Questions
 #
@@ -344,9 +307,14 @@ for row in paper.TABLE_3:
 #    for the other two?
 # 4. Why are the small study's rivals matched to the compound model's real cost rather than set to $d = 4$, $w = 2$,
 #    $r = 2$?
-# 5. Two rows of the small table differ by less than the seed spread. What may you say about them?
+# 5. Two rows of the small table differ, and the 95% interval of their gap includes zero. What may you say
+#    about them?
 #
-# **Exercise:** `exercises/10_scaling_other_convnets` (one scale function for MobileNetV1/V2 and ResNet, and
-# Table 3's FLOPS with their gaps) practises exactly what this notebook applies.
+# **Answers:** try the questions first, then compare with the worked answers in
+# [solutions/answers/07_scaling_other_convnets.md](../solutions/answers/07_scaling_other_convnets.md).
+#
+# **Exercise:** [exercise 10, scaling other ConvNets](../exercises/10_scaling_other_convnets.ipynb) (one scale
+# function for MobileNetV1/V2 and ResNet, and Table 3's FLOPS with their gaps) practises exactly what this
+# notebook applies.
 # To go further: find the compound $(d, w, r)$ that best matches MobileNetV2's printed 1.3B, and ask whether a
-# different one would be as defensible; or add a seed to the `table3` study and see which differences survive. Next: notebook 8 asks whether fewer FLOPS also means less time.
+# different one would be as defensible; or add a seed to the `table3` study and see which intervals shrink. Next: notebook 8 asks whether fewer FLOPS also means less time.
