@@ -406,7 +406,7 @@ def test_the_resolution_rival_at_phi_2_is_held_one_pixel_below_what_matching_alo
     assert (free.network.image_size, held.image_size) == (29, 28)
 
 
-def test_the_first_design_cost_what_notebook_5_says():
+def test_the_earlier_study_cost_what_notebook_5_says():
     # "more than three times the base, mostly in extra blocks, with only the last stages wider"
     first = en.scale(en.SMALL_B0, depth=0.5, width=0.25).with_(image_size=16)
     phi1 = en.scale(first, *en.compound(1))
@@ -432,3 +432,17 @@ def test_every_number_of_the_pilot_decision_is_one_the_stored_pilots_compute():
         assert number in computed, f"{number} is not among the pilots' computed findings"
     noise = re.search(r"seed noise of (\d+\.\d+) points", decision).group(1)
     assert f"a standard deviation of {noise} points" in computed
+
+
+def test_a_checkpoint_left_by_another_run_is_set_aside_not_lost(tmp_path):
+    s = replace(study("figures", "smoke"), seeds=(0,), scalings=())
+    path = tmp_path / "figures-smoke.jsonl"
+    stale = study_runner.checkpoint_dir(path) / f"{study_runner._slug(plan(s)[0])}.pt"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"a checkpoint of some other run")
+    lines = []
+    done = run_study(s, path, options=RunOptions(progress=False), log=lines.append)
+    assert len(done) == 1
+    kept = list(stale.parent.glob("*.set-aside-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == b"a checkpoint of some other run"
+    assert any("moved to" in line for line in lines)

@@ -1,7 +1,7 @@
 """The small scaled Fashion-MNIST models of Figure 7 and Table 7, as the explain layer sees them.
 
-The experiment engine trains and keeps them (the base and the phi = 2 set of the `figures` study of
-`effnet_lib.learn`); this module only wraps what it kept, so that explaining a model does not depend on
+The experiment engine trains and keeps them (the base and one compound set of the `figures` study of
+`effnet_lib.learn`: phi = 1 on the CPU, phi = 2 on a GPU); this module only wraps what it kept, so that explaining a model does not depend on
 how it was trained. The maps themselves are `explain.maps`, the object-mass measure `explain.focus`, the
 figures `face.cam_figures`; summaries over seeds are `results.analysis`'s, as for every trained result.
 

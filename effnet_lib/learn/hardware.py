@@ -17,7 +17,7 @@ import torch
 
 from ..results.locations import checkout
 
-__all__ = ["hardware", "describe", "library_version"]
+__all__ = ["default_device", "hardware", "describe", "library_version"]
 
 def library_version() -> str:
     """effnet_lib's version: the installed package's, else the one pyproject.toml declares.
@@ -46,13 +46,18 @@ def _processor() -> str:
         return platform.processor() or platform.machine()
 
 
+def default_device() -> str:
+    """Where the course trains when nobody says: the GPU when there is one, else the CPU."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def hardware(device: torch.device | str | None = None) -> dict:
     """The device, the machine and the software versions, as one JSON-ready dict.
 
     On a CPU it also notes the torch threads and the load average when it was asked (a shared
     machine runs slower under load; the timings beside this record should be read with it).
     """
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = torch.device(device or default_device())
     record = {"device": device.type, "cpu": _processor(), "cpu_count": os.cpu_count(),
               "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
               "python": platform.python_version(), "platform": platform.platform(),

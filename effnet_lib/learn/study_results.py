@@ -155,7 +155,8 @@ class TrainedModel(NamedTuple):
 
 def load_trained_models(name: str = "figures", preset: str | None = None, results: str | os.PathLike | None = None,
                         groups: Sequence[str] | None = None) -> list[TrainedModel]:
-    """The kept models of a study (the base and the phi = 2 set of ``figures``: Table 7's models), in plan order.
+    """The kept models of a study (its base and the compound set it keeps: Table 7's models at our scale),
+    in plan order.
 
     ``preset`` None takes the GPU study when its results exist, else the CPU one. Each model is rebuilt
     from the study's base and the record's multipliers, checked against the network the record

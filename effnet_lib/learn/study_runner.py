@@ -36,8 +36,9 @@ import torch
 
 from ..results.records import DataSplit, Epoch, RunRecord, append_record
 from ..rules.cost import cost
+from .checkpoints import CheckpointError
 from .datasets import DataNotFoundError, ImageData, load_dataset
-from .hardware import hardware, library_version
+from .hardware import default_device, hardware, library_version
 from .studies import STUDIES, Run, Study, network_shape, plan
 from .study_results import (checkpoint_dir, keep_state, keep_weights, read_results, results_path, weights_key,
                             weights_path)
@@ -325,12 +326,13 @@ def _work(study: Study, path: Path, data: ImageData | None, data_root, options: 
     """One worker: claim the next run nobody trains or has finished, train it, record it; until none is left."""
     if options.threads:
         torch.set_num_threads(options.threads)
-    device = options.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = options.device or default_device()
     estimate, twins, tried = _Estimate(), _twins(study, path), set()
     base_cost = cost(study.base, num_classes=study.num_classes).multiply_adds
+    wanted = [run for run in plan(study) if options.wants(run)]
     while True:
         done = _done(study, path)
-        todo = [run for run in plan(study) if options.wants(run) and run.run_id not in done and run.run_id not in tried]
+        todo = [run for run in wanted if run.run_id not in done and run.run_id not in tried]
         if not todo:
             return
         run = todo[0]
@@ -362,7 +364,16 @@ def _work(study: Study, path: Path, data: ImageData | None, data_root, options: 
                 except DataNotFoundError as error:
                     raise SystemExit(str(error))
             checkpoint = checkpoint_dir(path) / f"{_slug(run)}.pt"
-            record, model = train_run(study, run, data, device, options.compile, options.progress, checkpoint=checkpoint)
+            try:
+                record, model = train_run(study, run, data, device, options.compile, options.progress,
+                                          checkpoint=checkpoint)
+            except CheckpointError as error:    # left by another version of the study: kept aside, not lost
+                aside = checkpoint.with_name(f"{checkpoint.name}.set-aside-{time.strftime('%Y%m%d-%H%M%S')}")
+                checkpoint.rename(aside)
+                log(f"  {run.label}: its checkpoint belongs to another run ({error}); moved to {aside.name}, "
+                    "training afresh")
+                record, model = train_run(study, run, data, device, options.compile, options.progress,
+                                          checkpoint=checkpoint)
             with _locked(path):
                 if run.variant.group in study.keep_weights:     # the weights first: a record promises them
                     keep_weights(weights_path(path), record, model)

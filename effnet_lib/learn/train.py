@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable
 
 import torch
@@ -245,31 +246,21 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
     ``on_epoch_end`` is called with each epoch's record after its checkpoint is written (raise
     from it to stop early; the run can be resumed).
     """
-    r = RECIPES[training_recipe]() if isinstance(training_recipe, str) and training_recipe in RECIPES else training_recipe
-    if not isinstance(r, Recipe):
-        raise ValueError(f"training_recipe must be a Recipe or one of {list(RECIPES)}, got {training_recipe!r}.")
-    if epochs is not None:
-        r = replace(r, epochs=epochs)
+    r = _recipe(training_recipe, epochs)
     mode = _compile_mode(compile)
     path = checkpoints.check_output_file(checkpoint, "checkpoint") if checkpoint is not None else None
     rank, world, local_rank = _distributed()
-    if device is None:
-        device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", local_rank)
+    device = _device(device, local_rank)
     spec = getattr(_unwrap(model), "spec", None)
     image_size = int(image_size or (spec.image_size if spec is not None else data.native_size))
     if r.batch_size % world:
         raise ValueError(f"batch_size {r.batch_size} must divide evenly over {world} processes.")
-    per_rank = r.batch_size // world
     if len(data.train_labels) < r.batch_size:
         raise ValueError(f"{len(data.train_labels)} training images is fewer than one batch of "
                          f"{r.batch_size}; lower the batch size (e.g. recipe('short', batch_size=64)).")
 
     model = model.to(device)
-    cuda, layout = device.type == "cuda", _channels_last(device)
-    if layout:
+    if _channels_last(device):
         model = model.to(memory_format=torch.channels_last)
     if r.bn_momentum is not None:
         for m in model.modules():
@@ -279,79 +270,14 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
     monitored = "validation" if data.has_validation else "test"
     history = History(recipe=asdict(r), seed=seed, image_size=image_size, device=describe(hardware(device)),
                       world_size=world, monitored=monitored)
+    start = _resume(path, resume, overwrite, model, optimizer, history, r, seed, image_size)
+    loop = _Loop.build(model, data.to(device), r, mode, image_size, seed, rank, world, device, monitored)
 
-    start = 0
-    if path is not None and path.exists():
-        if resume:
-            state = checkpoints.load(path)
-            checkpoints.check_compatible(state, path, model, r, seed, image_size)
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            history.epochs = list(state["history"])
-            start = state["epoch"]
-        elif not overwrite:
-            raise FileExistsError(
-                f"{path} already exists. Pass resume=True (CLI: --resume) to continue that run, "
-                "overwrite=True (--overwrite) to replace it, or another checkpoint path.")
-
-    data = data.to(device)
-    train_batches = Batches(data.train_images, data.train_labels, per_rank, image_size, data.mean, data.std,
-                            train=True, augment=r.augment, seed=seed, rank=rank, world_size=world,
-                            channels_last=layout)
-    # A compiled step sees one batch shape only (evaluation pads its last batch to it): no recompiles.
-    monitor_batches = Batches(*data.split(monitored), per_rank if mode else max(per_rank, 256),
-                              image_size, data.mean, data.std, train=False, rank=rank, world_size=world,
-                              channels_last=layout)
-    steps = len(train_batches)
-    net, step, evaluation_step = model, _loss_and_tally, _loss_and_tally
-    if world > 1:
-        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
-    if mode is not None:
-        compiled = torch.compile(_loss_and_tally, mode=mode, dynamic=False)
-        # Under DDP the wrapped module is compiled (DDP splits its graph at the gradient buckets).
-        step = compiled if world == 1 else _loss_and_tally
-        net = torch.compile(net, mode=mode, dynamic=False) if world > 1 else net
-        evaluation_step = compiled
-    graphs = cuda and mode == "reduce-overhead"
-
-    shown_bar = (bar or _tqdm_bar)(total=r.epochs * steps, initial=start * steps, disable=not progress or rank != 0,
-                                   label=label or f"{getattr(spec, 'name', type(model).__name__)} @ {image_size}px",
-                                   unit="step")
-    shown = _LatestLoss(device)
+    shown_bar = (bar or _tqdm_bar)(total=r.epochs * loop.steps, initial=start * loop.steps,
+                                   disable=not progress or rank != 0, unit="step",
+                                   label=label or f"{getattr(spec, 'name', type(model).__name__)} @ {image_size}px")
     for epoch in range(start, r.epochs):
-        # Every random draw of this epoch (dropout, stochastic depth, order, augmentation) follows
-        # from (seed, epoch, rank): resuming at any epoch replays it exactly.
-        torch.manual_seed(seed_from(seed, epoch, rank))
-        train_batches.set_epoch(epoch)
-        net.train()
-        totals = torch.zeros(3, device=device, dtype=torch.float64)
-        started = time.perf_counter()
-        for i, (x, y, mask) in enumerate(train_batches):
-            lr = learning_rate(r, epoch * steps + i, steps)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            if epoch == 0 and i == 0:
-                _seed_running_statistics(model, x)
-            if graphs:
-                torch.compiler.cudagraph_mark_step_begin()
-            loss, tally = step(net, x, y, mask, r.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            totals += tally   # summed on the device: no step waits for the GPU
-            shown_bar.update()
-            if not shown_bar.disable and (latest := shown.offer(i, loss)) is not None:
-                shown_bar.set_postfix(epoch=epoch + 1, loss=f"{latest:.3f}", refresh=False)
-        if dist.is_initialized():
-            dist.all_reduce(totals)
-            for buffer in model.buffers():  # BatchNorm statistics: every rank keeps rank 0's
-                dist.broadcast(buffer, 0)
-        loss_sum, correct, count = totals.tolist()
-        train_seconds = time.perf_counter() - started
-        record = {"epoch": epoch + 1, "train_loss": loss_sum / count, "train_accuracy": correct / count,
-                  **_evaluate(evaluation_step, model, monitor_batches, device, monitored), "lr": lr,
-                  "seconds": time.perf_counter() - started,
-                  "images_per_second": count / train_seconds}
+        record = loop.epoch(epoch, optimizer, shown_bar)
         history.epochs.append(record)
         shown_bar.set_postfix({"epoch": epoch + 1, f"{monitored}_accuracy": f"{record[f'{monitored}_accuracy']:.4f}"})
         if path is not None and rank == 0:
@@ -364,6 +290,122 @@ def train(model: nn.Module, data: ImageData, training_recipe: Recipe | str = "sh
             on_epoch_end(record)
     shown_bar.close()
     return history
+
+
+def _recipe(training_recipe: Recipe | str, epochs: int | None) -> Recipe:
+    r = RECIPES[training_recipe]() if isinstance(training_recipe, str) and training_recipe in RECIPES else training_recipe
+    if not isinstance(r, Recipe):
+        raise ValueError(f"training_recipe must be a Recipe or one of {list(RECIPES)}, got {training_recipe!r}.")
+    return replace(r, epochs=epochs) if epochs is not None else r
+
+
+def _device(device: str | torch.device | None, local_rank: int) -> torch.device:
+    """The device asked for, else this process's GPU (under torchrun, the one of its local rank) or the CPU."""
+    if device is None:
+        device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    return torch.device("cuda", local_rank) if device.type == "cuda" and device.index is None else device
+
+
+def _resume(path: Path | None, resume: bool, overwrite: bool, model: nn.Module, optimizer: torch.optim.Optimizer,
+            history: History, r: Recipe, seed: int, image_size: int) -> int:
+    """Load the checkpoint to continue from (if asked and present); return the epoch to start at."""
+    if path is None or not path.exists():
+        return 0
+    if not resume:
+        if overwrite:
+            return 0
+        raise FileExistsError(
+            f"{path} already exists. Pass resume=True (CLI: --resume) to continue that run, "
+            "overwrite=True (--overwrite) to replace it, or another checkpoint path.")
+    state = checkpoints.load(path)
+    checkpoints.check_compatible(state, path, model, r, seed, image_size)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    history.epochs = list(state["history"])
+    return state["epoch"]
+
+
+@dataclass
+class _Loop:
+    """One run's batches and steps, ready to train an epoch at a time."""
+
+    model: nn.Module                # the plain module (checkpoints, BatchNorm seeding)
+    net: nn.Module                  # what the step calls: the module, DDP-wrapped or compiled
+    step: Callable                  # loss and tally of a training batch (compiled when asked)
+    evaluation_step: Callable
+    recipe: Recipe
+    train_batches: Batches
+    monitor_batches: Batches
+    device: torch.device
+    seed: int
+    rank: int
+    graphs: bool                    # replay each step as a CUDA graph (compile mode "reduce-overhead")
+    monitored: str
+    shown: "_LatestLoss"
+
+    @property
+    def steps(self) -> int:
+        return len(self.train_batches)
+
+    @classmethod
+    def build(cls, model: nn.Module, data: ImageData, r: Recipe, mode: str | None, image_size: int, seed: int,
+              rank: int, world: int, device: torch.device, monitored: str) -> "_Loop":
+        layout, cuda, per_rank = _channels_last(device), device.type == "cuda", r.batch_size // world
+        train_batches = Batches(data.train_images, data.train_labels, per_rank, image_size, data.mean, data.std,
+                                train=True, augment=r.augment, seed=seed, rank=rank, world_size=world,
+                                channels_last=layout)
+        # A compiled step sees one batch shape only (evaluation pads its last batch to it): no recompiles.
+        monitor_batches = Batches(*data.split(monitored), per_rank if mode else max(per_rank, 256),
+                                  image_size, data.mean, data.std, train=False, rank=rank, world_size=world,
+                                  channels_last=layout)
+        net, step, evaluation_step = model, _loss_and_tally, _loss_and_tally
+        if world > 1:
+            net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
+        if mode is not None:
+            compiled = torch.compile(_loss_and_tally, mode=mode, dynamic=False)
+            # Under DDP the wrapped module is compiled (DDP splits its graph at the gradient buckets).
+            step = compiled if world == 1 else _loss_and_tally
+            net = torch.compile(net, mode=mode, dynamic=False) if world > 1 else net
+            evaluation_step = compiled
+        return cls(model, net, step, evaluation_step, r, train_batches, monitor_batches, device, seed, rank,
+                   cuda and mode == "reduce-overhead", monitored, _LatestLoss(device))
+
+    def epoch(self, epoch: int, optimizer: torch.optim.Optimizer, bar) -> dict:
+        """Train one epoch, then measure the monitored split; return the epoch's record."""
+        r, steps = self.recipe, self.steps
+        # Every random draw of this epoch (dropout, stochastic depth, order, augmentation) follows
+        # from (seed, epoch, rank): resuming at any epoch replays it exactly.
+        torch.manual_seed(seed_from(self.seed, epoch, self.rank))
+        self.train_batches.set_epoch(epoch)
+        self.net.train()
+        totals = torch.zeros(3, device=self.device, dtype=torch.float64)
+        started = time.perf_counter()
+        for i, (x, y, mask) in enumerate(self.train_batches):
+            lr = learning_rate(r, epoch * steps + i, steps)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            if epoch == 0 and i == 0:
+                _seed_running_statistics(self.model, x)
+            if self.graphs:
+                torch.compiler.cudagraph_mark_step_begin()
+            loss, tally = self.step(self.net, x, y, mask, r.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            totals += tally   # summed on the device: no step waits for the GPU
+            bar.update()
+            if not bar.disable and (latest := self.shown.offer(i, loss)) is not None:
+                bar.set_postfix(epoch=epoch + 1, loss=f"{latest:.3f}", refresh=False)
+        if dist.is_initialized():
+            dist.all_reduce(totals)
+            for buffer in self.model.buffers():  # BatchNorm statistics: every rank keeps rank 0's
+                dist.broadcast(buffer, 0)
+        loss_sum, correct, count = totals.tolist()
+        train_seconds = time.perf_counter() - started
+        return {"epoch": epoch + 1, "train_loss": loss_sum / count, "train_accuracy": correct / count,
+                **_evaluate(self.evaluation_step, self.model, self.monitor_batches, self.device, self.monitored),
+                "lr": lr, "seconds": time.perf_counter() - started, "images_per_second": count / train_seconds}
 
 
 @torch.no_grad()

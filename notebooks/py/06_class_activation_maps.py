@@ -150,10 +150,11 @@ print("Printed against counted: " + "; ".join(
 # ## The course's scaled models: a small Table 7
 #
 # Training B0 and four scaled copies on ImageNet takes many GPU-days. The course's scaling study (notebook 5)
-# keeps the weights of its base and of its $\phi = 2$ set: the compound model of Eq. 3 at $\phi = 2$ (which
-# Table 7's compound multipliers round, $1.2^2, 1.1^2, 1.15^2 = 1.44, 1.21, 1.32$) and its depth-, width- and
-# resolution-only rivals matched to its counted cost. They are *the same runs* as Figure 8's $\phi = 2$ point in
-# notebook 5, not a second experiment; here we look inside them. The table is read from their records.
+# keeps the weights of its base and of one compound set: the compound model of Eq. 3 and its depth-, width- and
+# resolution-only rivals matched to its counted cost ($\phi = 1$ in the CPU study; the GPU study keeps
+# $\phi = 2$, whose $1.2^2, 1.1^2, 1.15^2 = 1.44, 1.21, 1.32$ Table 7's compound row rounds). They are *the same
+# runs* as notebook 5's comparison at that point, not a second experiment; here we look inside them. The table
+# is read from their records.
 
 # %%
 from effnet_lib.learn.study_results import load_trained_models
@@ -183,8 +184,8 @@ if noise:
               f"[{100 * gap.low:+.2f}, {100 * gap.high:+.2f}], {'beyond' if gap.beyond_noise else 'within'} noise")
 
 # %% [markdown]
-# These are the accuracies of notebook 5's $\phi = 2$ comparison, with the same interval rule (the pooled seed
-# noise of these models). Read them with the training budget in mind (the records say how many images and
+# These are the accuracies of notebook 5's comparison at the same point, with the same interval rule (the
+# pooled seed noise of these models). Read them with the training budget in mind (the records say how many images and
 # epochs): small models test the *method* of the paper's comparison, not its ImageNet result.
 #
 # ## Figure 7, redrawn
@@ -364,7 +365,7 @@ for what, call in mistakes.items():
 # - A class activation map shows where in the image the evidence for a class lies; on EfficientNet,
 #   Grad-CAM at the last convolution equals the map of Zhou et al. that the paper draws.
 # - The paper's Table 7 prints multipliers and FLOPS that do not agree by the course's count; the course's
-#   small Table 7 (notebook 5's $\phi = 2$ models) matches its models on counted cost instead.
+#   small Table 7 (notebook 5's kept compound set) matches its models on counted cost instead.
 # - `cam_figures.figure7` redraws Figure 7 for small depth-, width-, resolution- and compound-scaled models,
 #   each column titled with its FLOPS and accuracy and each map with the predicted class.
 # - The object-mass measure turns "focuses on more relevant regions" into a number judged by the course's one
@@ -382,7 +383,7 @@ for what, call in mistakes.items():
 # 3. What does an object mass equal to the garment's area tell you about a map?
 # 4. Why is Eigen-CAM left out of the object-mass measure, and why is LayerCAM?
 # 5. Why do the resolution-scaled models draw finer maps, whatever they have learnt?
-# 6. The small Table 7's models are the same runs as notebook 5's $\phi = 2$ point. What can this notebook add
+# 6. The small Table 7's models are the same runs as notebook 5's comparison. What can this notebook add
 #    to notebook 5's verdict, and what can it not?
 #
 # **Answers:** try the questions first, then compare with the worked answers in

@@ -19,7 +19,7 @@
 # *Goes with course notebook 6, class activation maps (the paper's Figure 7).*
 #
 # The networks here are the course's trained ones: small EfficientNets scaled from the same baseline
-# and trained on Fashion-MNIST, the models of notebook 6 (the experiment engine's Table 7 study). Each
+# and trained on Fashion-MNIST, the models of notebook 6 (the scaling study's kept models). Each
 # ends in a 1x1 "head" convolution, global average pooling and one linear layer, so it scores class `c` as
 # `score_c = sum_k W[c, k] * mean(A_k) + b_c`, where `A_k` is the k-th channel of the head's output.
 # Keeping the positions instead of averaging them gives the **class activation map** (Zhou et al.
@@ -48,11 +48,11 @@ from pytorch_grad_cam import GradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from effnet_lib.explain import cam
-from effnet_lib.learn.experiments import load_trained_models
+from effnet_lib.learn.study_results import load_trained_models
 
-# The baseline and the compound-scaled model, every seed stored, as notebook 6 finds them.
+# The base and the compound-scaled model, every seed stored, as notebook 6 finds them.
 WANTED = ("baseline", "compound")
-trained = [m for m in cam.from_study(load_trained_models("table7")) if m.strategy in WANTED]
+trained = [m for m in cam.from_study(load_trained_models("figures")) if m.strategy in WANTED]
 models = {(m.strategy, m.seed): m for m in trained}
 images, labels, classes = cam.load_sample()   # uint8 Fashion-MNIST test images (N, 1, 28, 28), their labels
 for m in models.values():
