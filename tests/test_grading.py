@@ -11,6 +11,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -234,6 +235,8 @@ def submissions(course, tmp_path_factory) -> Path:
     missing = edited(double="def double(x):\n    return 2 * x")
     missing.cells = [c for c in missing.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "triple"]
     hand_in("missing_answer", missing)
+    # Rewrote the read-only introduction (to hide what the exercise asks, say).
+    hand_in("edited_intro", _answer(edited(double="def double(x):\n    return 2 * x"), "intro", "# Nothing to see"))
     return folder
 
 
@@ -267,6 +270,12 @@ def test_tampered_tests_are_graded_with_the_originals(graded):
     assert _scores(result) == {"double_tests": (0, "failed"), "triple_tests": (0, "failed")}
     assert any("double_tests was edited" in p for p in result.problems)
     assert any("triple_tests was missing" in p for p in result.problems)
+
+
+def test_an_edited_read_only_cell_is_noted_and_graded_as_the_original(graded):
+    result = graded["edited_intro"]
+    assert any("read-only cell intro was edited; graded with the original" in p for p in result.problems), result.problems
+    assert result.executed.cells[0].source == "# Doubling and tripling"
 
 
 def test_raising_and_endless_notebooks_lose_only_the_broken_part(graded):
@@ -374,3 +383,102 @@ def test_the_grading_package_loads_its_parts_only_when_asked():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert done.stdout.split("\n")[:2] == [
         "[]", "True True effnet_grading.grade effnet_grading.release"], done.stderr[-2000:]
+
+
+def test_another_exercise_saved_under_this_ones_name_is_named_as_such(solutions, tmp_path):
+    from tests.test_grading_proof import circle_solution
+
+    nbformat.write(circle_solution(), str(solutions / "02_circle.ipynb"))
+    release(solutions, tmp_path / "exercises")
+    circle = nbformat.read(str(tmp_path / "exercises" / "02_circle.ipynb"), as_version=4)
+    _answer(circle, "area", "def area(r):\n    return math.pi * r * r")
+    (tmp_path / "ann").mkdir()
+    nbformat.write(circle, str(tmp_path / "ann" / "01_double.ipynb"))  # exercise 2, saved as exercise 1
+    [result] = grade([tmp_path / "ann"], solutions, timeout=20)
+    assert result.notebook == "02_circle" and result.score == 3, result.questions
+    assert any("01_double.ipynb holds exercise 02_circle, not 01_double" in p for p in result.problems), result.problems
+    assert any("holds exercise 02_circle" in note for note in result.review)
+
+
+# A read-only cell that reads a dataset the instructor forgot to pass with --expose.
+def _solutions_reading(folder: Path, data: Path) -> Path:
+    nb = solution_notebook()
+    reader = new_code_cell(f"sizes = len(open({str(data)!r}).read())", metadata=_meta("dataset", locked=True))
+    reader["id"] = "reader"
+    nb.cells.insert(1, reader)
+    folder.mkdir()
+    nbformat.write(nb, str(folder / "01_double.ipynb"))
+    return folder
+
+
+def test_a_failing_read_only_cell_is_a_set_up_problem_never_a_zero(tmp_path, capsys):
+    data = tmp_path / "dataset" / "sizes.txt"
+    data.parent.mkdir()
+    data.write_text("1 2 3")
+    solutions = _solutions_reading(tmp_path / "solutions", data)
+    release(solutions, tmp_path / "exercises")
+    nb = nbformat.read(str(tmp_path / "exercises" / "01_double.ipynb"), as_version=4)
+    _answer(nb, "double", "def double(x):\n    return 2 * x")
+    (tmp_path / "in" / "ann").mkdir(parents=True)
+    nbformat.write(nb, str(tmp_path / "in" / "ann" / "01_double.ipynb"))
+    report = tmp_path / "report"
+    argv = ["grade", str(tmp_path / "in"), "--source", str(solutions), "--timeout", "20"]
+    assert main([*argv, "--report", str(report)]) == 3
+    err = capsys.readouterr().err
+    assert "1 notebook(s) got no score because of a grader set-up problem" in err, err
+    summary = (report / "summary.txt").read_text()
+    assert "Grader set-up problems" in summary and "cell dataset failed (FileNotFoundError" in summary, summary
+    assert "01_double: not scored, a grader set-up problem" in summary
+    scores = json.loads((report / "scores.json").read_text())["students"]["ann"]
+    assert scores["notebooks"][0]["score"] is None and scores["not_scored"] == ["01_double"]
+    with open(report / "scores.csv") as handle:
+        assert {(r["points"], r["status"]) for r in csv.DictReader(handle)} == {("", "grader set-up problem")}
+    # With the dataset exposed, the same notebook is graded.
+    assert main([*argv, "--report", str(tmp_path / "fixed"), "--expose", str(data.parent)]) == 0
+    assert json.loads((tmp_path / "fixed" / "scores.json").read_text())["students"]["ann"]["score"] == 2
+
+
+def test_a_read_only_cell_that_fails_because_of_an_answer_is_the_students(graded):
+    """The untouched release fails its read-only cells that call the answers: a zero, not a set-up problem."""
+    assert graded["untouched"].setup_problem == "" and graded["untouched"].score == 0
+
+
+def test_grading_refuses_when_the_kernels_would_import_another_effnet_lib(solutions, released, tmp_path):
+    """Started in a folder that holds another copy of the library, the grader would bind one copy into
+    the sandbox while its kernels import the other: it refuses, naming both places."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "effnet_lib").mkdir(parents=True)
+    (elsewhere / "effnet_lib" / "__init__.py").write_text("")
+    done = subprocess.run([sys.executable, "-m", "effnet_grading", "grade", str(released), "--source", str(solutions),
+                           "--report", str(tmp_path / "report")], cwd=elsewhere, capture_output=True, text=True,
+                          timeout=300)
+    installed = Path(__import__("effnet_lib").__file__).resolve().parent
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert str(elsewhere / "effnet_lib") in done.stderr and str(installed) in done.stderr, done.stderr
+    assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_warns_of_a_changed_checksum_once_per_test_cell_with_hidden_tests(solutions, released, tmp_path):
+    """What an instructor who grades with nbgrader itself sees (README): the gradebook keeps each test
+    cell's checksum taken before the hidden tests are removed, so autograde warns for every test cell
+    that has hidden tests, untouched or not, and restores it with them. Cells without hidden tests
+    (and edits the student did not make) raise no warning."""
+    course = tmp_path / "course"
+    (course / "source" / "ex").mkdir(parents=True)
+    (course / "source" / "ex" / "01_double.ipynb").write_bytes((solutions / "01_double.ipynb").read_bytes())
+    (course / "submitted" / "ann" / "ex").mkdir(parents=True)
+    (course / "submitted" / "ann" / "ex" / "01_double.ipynb").write_bytes((released / "01_double.ipynb").read_bytes())
+    (course / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseDirectory.course_id = "test"\nc.CourseDirectory.db_assignments = [dict(name="ex")]\n'
+        'c.CourseDirectory.db_students = [dict(id="ann")]\n'
+    )
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    logs = ""
+    for command in ("generate_assignment", "autograde"):
+        done = subprocess.run([sys.executable, "-m", "nbgrader", command, "ex", "--force"],
+                              cwd=course, capture_output=True, text=True, timeout=600, env=env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        logs += done.stdout + done.stderr
+    warned = re.findall(r"Attribute 'checksum' for cell (\S+) has changed", logs)
+    assert warned == ["double_tests"], logs[-3000:]

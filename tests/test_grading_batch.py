@@ -246,3 +246,29 @@ def test_each_kernel_gets_the_cores_its_job_can_have(jobs, monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     args = _parser().parse_args(["grade", "somewhere", "--jobs", str(jobs)])
     assert _isolation(args).limits.threads == 4 // jobs
+
+
+def test_links_are_never_followed_and_each_is_flagged_with_every_file_and_folder_listed(course, tmp_path):
+    """A link to the solutions (or to a classmate's notebook) must not be graded as the student's
+    work; every link, file and empty folder handed in appears in the report."""
+    root, solutions, stub = course
+    folder = tmp_path / "submitted"
+    _write(folder / "alice" / "01_double.ipynb", _notebook(stub, double="def double(x):\n    return 4", triple=CORRECT["triple"]))
+    (folder / "alice" / "answers").symlink_to(solutions, target_is_directory=True)        # a folder link
+    (folder / "bob").mkdir()
+    (folder / "bob" / "01_double.ipynb").symlink_to(solutions / "01_double.ipynb")        # the solution itself
+    (folder / "carol" / "empty").mkdir(parents=True)                                       # an empty folder
+    (folder / "dan").symlink_to(root / "exercises", target_is_directory=True)             # a whole student
+    batch = grade_batch([folder], solutions, timeout=20)
+    assert [(r.student, r.score) for r in batch.results] == [("alice", 1)]
+    skipped = {str(s.path.relative_to(folder)): s for s in batch.skipped}
+    assert set(skipped) == {"alice/answers", "bob/01_double.ipynb", "carol/empty", "dan"}, skipped
+    for link in ("alice/answers", "bob/01_double.ipynb", "dan"):
+        assert skipped[link].review and "symbolic link" in skipped[link].reason and "never followed" in skipped[link].reason
+    assert skipped["carol/empty"].reason == "an empty folder" and skipped["carol/empty"].student == "carol"
+    assert skipped["dan"].student == "dan"
+    report = write_report(batch.results, tmp_path / "report", skipped=batch.skipped)
+    scores = json.loads((report / "scores.json").read_text())["students"]
+    assert scores["bob"]["needs_review"] and scores["bob"]["score"] == 0 and scores["dan"]["needs_review"]
+    summary = (report / "summary.txt").read_text()
+    assert "Needs review" in summary and str(folder / "bob" / "01_double.ipynb") in summary

@@ -7,9 +7,13 @@ sandbox failed (killing processes) only ever target processes that this test sta
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -18,8 +22,8 @@ import nbformat
 import pytest
 
 from effnet_grading import GradingError, Isolation, Limits, grade, release
-from effnet_grading.execute import run_notebook
 from effnet_grading.course import find_course
+from effnet_grading.execute import run_notebook
 from effnet_grading.sandbox import Sandbox, check_hidden, sandbox_problem
 from tests.test_grading import _answer, _snapshot, _write_solutions
 
@@ -140,6 +144,18 @@ def attacked(tmp_path_factory):
         "    print('LIMITED after', made, type(error).__name__)\n"
         + CORRECT["double"]
     ))
+    _hand_in(folder, released, "hoarder", double=(
+        "kept = []\n"
+        "try:\n"
+        "    while True:\n"
+        "        kept.append(open('/dev/null'))\n"
+        "except OSError as error:\n"
+        "    reason = error\n"
+        "for _ in range(20):\n"   # room for the print to reach the grader
+        "    kept.pop().close()\n"
+        "print('LIMITED after', len(kept) + 20, type(reason).__name__, reason.errno)\n"
+        + CORRECT["double"]
+    ))
     _hand_in(folder, released, "hog", double=_attempts(
         "bytearray(2 * 1024 ** 3)",
         "__import__('mmap').mmap(-1, 20 * 1024 ** 3)",
@@ -197,6 +213,14 @@ def test_a_fork_bomb_hits_the_process_limit_and_the_rest_is_graded(attacked):
     assert result.score == 3, result.questions
 
 
+def test_a_kernel_cannot_hold_more_open_files_than_its_limit(attacked):
+    result = attacked["results"]["hoarder"]
+    printed = _printed(result)
+    assert "LIMITED after" in printed and "OSError 24" in printed, printed
+    assert int(printed.split()[2]) < Limits().open_files
+    assert result.score == 3, result.questions  # the kernel still runs the tests with its files used up
+
+
 def test_memory_and_tmp_hogs_hit_their_limits(attacked):
     printed = _printed(attacked["results"]["hog"])
     assert "DENIED 0 MemoryError" in printed and "DENIED 1 OSError" in printed and "DENIED 2 OSError" in printed, printed
@@ -207,7 +231,7 @@ def test_every_kernel_is_shut_down_when_its_notebook_is_done():
     """In one process (jobs=1, or a library user's loop) nothing else would end the kernels: a
     cell that spun past its time limit would go on eating a core until the grader exits."""
     def kernels() -> set[int]:
-        return set(_processes_with("ipykernel_launcher")) & set(_processes_with("effnet-grading-"))
+        return set(_processes_with("effnet_grading/kernel.py")) & set(_processes_with("effnet-grading-"))
 
     before = kernels()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
@@ -312,3 +336,115 @@ def test_a_report_cannot_be_forged_before_or_after_grading(command_line_attack):
     scores = (report / "scores.csv").read_text()
     assert "forger,100" not in scores and scores.startswith("student,notebook,question")
     assert _processes_with(command_line_attack["tag"]) == []
+
+
+def test_the_grading_secret_is_on_no_command_line_and_in_no_environment():
+    """bwrap's --setenv would put the secret in a command line any local user can read with ps: the
+    kernel reads it from its plan file instead, deletes the file, and keeps it in its own memory."""
+    secret = f"spring-term-{uuid.uuid4().hex}"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, time\n"
+        f"print(os.environ.get('EFFNET_GRADING_SECRET') == {secret!r}, sorted(os.listdir('..')))\n"
+        "time.sleep(3)")])
+    seen, stop = [], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            for entry in Path("/proc").iterdir():
+                for part in ("cmdline", "environ"):
+                    try:
+                        if secret.encode() in (entry / part).read_bytes():
+                            seen.append(f"{entry.name}/{part}")
+                    except OSError:
+                        continue
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        run_notebook(nb, timeout=60, isolation=Isolation(limits=LIMITS, secret=secret))
+    finally:
+        stop.set()
+        watcher.join()
+    printed = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert printed.startswith("True") and "plan.json" not in printed, printed
+    assert seen == [], f"the secret was readable in /proc: {sorted(set(seen))}"
+
+
+# --- a batch run by an unprivileged user ------------------------------------------------------
+
+TEST_USER = "effnet-grading-ci"
+
+
+def _unprivileged_command(user: str) -> list[str] | None:
+    """The prefix that runs a command as *user* (made for this test when the test runs as root);
+    where this Python lives in a folder only root may enter (/root/.pyenv), a private mount
+    namespace shows *user* just that one folder. None when it cannot be arranged here."""
+    if os.geteuid() != 0:
+        return []                                  # already unprivileged: run the batch as it is
+    if shutil.which("runuser") is None or shutil.which("useradd") is None or shutil.which("unshare") is None:
+        return None
+    if subprocess.run(["id", user], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user], check=True)
+    script = []
+    for path in (Path(sys.executable).resolve(), Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()):
+        for parent in reversed(path.parents):
+            if parent == Path("/") or subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(parent)]).returncode == 0:
+                continue
+            child = path.relative_to(parent).parts[0]
+            view = f"/tmp/.effnet-grading-view-{os.getpid()}"
+            step = (f"mkdir -p {view} && mount --bind {parent / child} {view} && "
+                    f"mount -t tmpfs -o mode=0755,size=1m tmpfs {parent} && mkdir {parent / child} && "
+                    f"mount --move {view} {parent / child} && rmdir {view}")
+            if step not in script:
+                script.append(step)
+            break
+    runner = ["runuser", "--preserve-environment", "-u", user, "--"]
+    if not script:
+        return runner
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", " && ".join(script) + ' && exec "$@"', "sh",
+            *runner]
+
+
+@pytest.mark.slow
+def test_a_batch_run_by_an_unprivileged_user_leaves_nothing_behind():
+    """CI runs as root; instructors do not. Run one batch as a user of no privilege (made for the
+    test) with a temporary folder of its own, a kernel that makes folders it cannot remove, and
+    check that nothing is left: not in that folder, not in its home, not in /tmp."""
+    prefix = _unprivileged_command(TEST_USER)
+    if prefix is None:
+        pytest.skip("running as root without runuser, useradd and unshare: no unprivileged user to run the batch as")
+    work = Path(tempfile.mkdtemp(prefix="effnet-grading-unprivileged-"))
+    try:
+        solutions = _write_solutions(work / "solutions")
+        release(solutions, work / "exercises")
+        _hand_in(work / "submitted", work / "exercises", "ann")
+        _hand_in(work / "submitted", work / "exercises", "ben", double=(
+            "import os\n"
+            "os.makedirs('locked/inner')\n"
+            "open('locked/inner/kept.txt', 'w').write('x')\n"
+            "os.chmod('locked/inner', 0)\n"
+            "os.chmod('locked', 0o500)\n" + CORRECT["double"]))
+        for name in ("tmp", "home"):
+            (work / name).mkdir()
+        if os.geteuid() == 0:
+            subprocess.run(["chown", "-R", f"{TEST_USER}:", str(work)], check=True)
+        owner = TEST_USER if os.geteuid() == 0 else None
+        tmp_before = {p.name for p in Path("/tmp").iterdir()}
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work / "home"), "TMPDIR": str(work / "tmp"),
+               "LANG": "C.UTF-8"}
+        done = subprocess.run([*prefix, sys.executable, "-m", "effnet_grading", "grade", str(work / "submitted"),
+                               "--source", str(solutions), "--report", str(work / "report"), "--timeout", "60"],
+                              cwd=work, env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        summary = (work / "report" / "summary.txt").read_text()
+        assert "ann: 3 / 3 points" in summary and "ben: 3 / 3 points" in summary, summary
+        assert sorted(p.name for p in (work / "tmp").iterdir()) == [], "the batch left temporary files behind"
+        assert sorted(str(p) for p in (work / "home").rglob("*")) == [], "the batch wrote into its user's home"
+        if owner is not None:
+            left = [p for p in Path("/tmp").iterdir() if p.name not in tmp_before and p.owner() == owner]
+            assert left == [], left
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if os.geteuid() == 0:
+            subprocess.run(["userdel", TEST_USER], capture_output=True)

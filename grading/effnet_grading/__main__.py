@@ -5,7 +5,9 @@
     python -m effnet_grading grade submitted/       # grade every notebook under a folder
 
 Grading runs each student's kernel in a bubblewrap sandbox (Linux) and refuses to run without
-one unless told ``--unsafe-no-sandbox``.
+one unless told ``--unsafe-no-sandbox``. Exit status: 0 when every notebook was graded, 1 when a
+release is stale, 2 when the command refused to start, 3 when a notebook could not be scored
+because of a grader set-up problem (the report says which; nothing was scored zero for it).
 """
 
 from __future__ import annotations
@@ -127,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {target}/scores.json, scores.csv, summary.txt, feedback/")
         if not isolation.confine:
             print(UNSAFE_WARNING, file=sys.stderr)
+        unscored = [r for r in batch.results if r.setup_problem]
+        if unscored:
+            print(f"error: {len(unscored)} notebook(s) got no score because of a grader set-up problem "
+                  f"(see {target}/summary.txt); fix it and grade them again", file=sys.stderr)
+            return 3
         return 0
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)

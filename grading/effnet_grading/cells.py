@@ -36,6 +36,11 @@ def is_grade(cell: NotebookNode) -> bool:
     return bool(nbgrader_metadata(cell).get("grade", False))
 
 
+def is_locked(cell: NotebookNode) -> bool:
+    """A read-only cell (nbgrader locks test cells and every cell marked read-only)."""
+    return bool(nbgrader_metadata(cell).get("locked", False))
+
+
 def is_test(cell: NotebookNode) -> bool:
     """An autograded test cell: earns points and is not written by the student."""
     return is_grade(cell) and not is_solution(cell) and cell.get("cell_type") == "code"

@@ -8,7 +8,8 @@ but a loop that swallows ``KeyboardInterrupt`` ignores it, and cancelled reads c
 messages; a new kernel has neither problem. Nothing here raises because of what a notebook does.
 
 Every run gets a new :class:`~.sandbox.Sandbox` (kernel, scratch folder and all), removed after:
-nothing a cell left behind survives into the next run or past the grading.
+nothing a cell left behind survives into the next run or past the grading, and a folder that could
+not be removed is reported. Each run's record (:mod:`.record`) is kept with what the run did.
 """
 
 from __future__ import annotations
@@ -20,10 +21,23 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
+from .record import Reading
 from .sandbox import Isolation, Sandbox
 
 # How many cells may time out or kill the kernel before the rest is given up on.
 MAX_RESTARTS = 3
+
+
+@dataclass
+class Attempt:
+    """One run of the notebook in a fresh kernel: the cells that ran to a reply (with the kernel's
+    status, "ok" or "error"), the cell it was given up on (None: it went to the end), and the
+    kernel's record."""
+
+    executed: dict[int, str]
+    stopped_at: int | None
+    finished: bool
+    reading: Reading
 
 
 @dataclass
@@ -36,6 +50,8 @@ class Execution:
     died: dict[int, str] = field(default_factory=dict)
     not_run: dict[int, str] = field(default_factory=dict)
     kernel_problem: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    cleanup_problems: list[str] = field(default_factory=list)
 
 
 def _error_output(name: str, message: str) -> NotebookNode:
@@ -43,20 +59,30 @@ def _error_output(name: str, message: str) -> NotebookNode:
 
 
 def run_notebook(
-    nb: NotebookNode, timeout: float = 60.0, isolation: Isolation = Isolation(), quiet: frozenset[int] = frozenset()
+    nb: NotebookNode, timeout: float = 60.0, isolation: Isolation = Isolation(), quiet: frozenset[int] = frozenset(),
+    program: dict | None = None,
 ) -> Execution:
     """Execute *nb* in place (outputs are written into its cells) and say what went wrong.
 
     *isolation* says how the kernel is confined; its working directory is the sandbox's empty
-    scratch folder. Cells in *quiet* (the grader's own checks) run without entering the
+    scratch folder. *program* is what the kernel's runner reads (:func:`.proof.instrument`; none:
+    every cell runs as sent). Cells in *quiet* (the grader's own) run without entering the
     kernel's history, so the student's cells keep their execution counts.
     """
+    program = program or {"cells": [], "references": []}
     result = Execution()
     code_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     skipped: set[int] = set()
     for attempt in range(MAX_RESTARTS + 1):
+        executed: dict[int, str] = {}
+        problem_before = result.kernel_problem
         with Sandbox(isolation) as sandbox:
-            failed = _run_once(nb, code_cells, skipped, result, timeout, sandbox, quiet)
+            failed = _run_once(nb, code_cells, skipped, result, timeout, sandbox, quiet, program, executed)
+            reading = sandbox.reading()
+        if sandbox.removal_problem:
+            result.cleanup_problems.append(sandbox.removal_problem)
+        finished = failed is None and result.kernel_problem == problem_before
+        result.attempts.append(Attempt(executed, failed, finished, reading))
         if failed is None:
             return result
         skipped.add(failed)
@@ -69,12 +95,13 @@ def run_notebook(
     return result
 
 
-def _run_once(nb, code_cells, skipped, result, timeout, sandbox, quiet) -> int | None:
-    """Run every code cell not in *skipped* in a new kernel; the index of a cell that had to
-    be given up on (timed out or killed the kernel), or None when the run went to the end."""
+def _run_once(nb, code_cells, skipped, result, timeout, sandbox, quiet, program, executed) -> int | None:
+    """Run every code cell not in *skipped* in a new kernel (adding those that got a reply to
+    *executed*); the index of a cell that had to be given up on (timed out or killed the
+    kernel), or None when the run went to the end."""
     client = NotebookClient(
         nb,
-        km=sandbox.kernel_manager(),
+        km=sandbox.kernel_manager(program),
         timeout=timeout,
         allow_errors=True,
         record_timing=False,
@@ -87,6 +114,7 @@ def _run_once(nb, code_cells, skipped, result, timeout, sandbox, quiet) -> int |
         content = execute_reply.get("content", {})
         error = f"{content.get('ename', '')}: {content.get('evalue', '')}" if content.get("ename") else ""
         result.replies[cell_index] = (content.get("status", "unknown"), error)
+        executed[cell_index] = content.get("status", "unknown")
 
     client.on_cell_executed = record
     try:

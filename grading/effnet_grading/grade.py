@@ -2,16 +2,20 @@
 
 A submission is matched to its solution by file name (``01_round_filters.ipynb``), or, when a
 student renamed it, by the grade ids it carries. The student's answers are put into the
-source notebook (:mod:`.merge`), the grader's proof is added (:mod:`.proof`), and the result
-runs in a fresh sandboxed kernel with a time limit per cell (:mod:`.execute`). A test cell
-earns its points when it runs without an error, the rule ``nbgrader autograde`` applies, and
-only when the proof holds: a notebook whose run cannot be trusted scores zero, marked "needs
-review". Submissions are only read, never written.
+source notebook (:mod:`.merge`), the course's cells become requests that the kernel's runner
+answers from its own plan (:mod:`.proof`), and the result runs in a fresh sandboxed kernel with
+a time limit per cell (:mod:`.execute`). A test cell earns its points when the kernel's record
+says it ran to the end and its output shows no error, the rule ``nbgrader autograde`` applies,
+and only when the proof holds: a notebook whose run cannot be trusted scores zero, marked "needs
+review". A read-only cell of the course that fails on its own (not because of an answer it
+uses) is a grader set-up problem: the notebook gets no score, and the command exits non-zero.
+Submissions are only read, never written.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import re
 from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -20,12 +24,13 @@ from nbformat import NotebookNode
 from nbgrader.utils import determine_grade
 
 from .cells import GradingError, grade_id, is_grade, is_marked, is_solution, is_test, points, read_notebook
+from .names import bound_names, parse_cell, used_chains
 from .execute import run_notebook
 from .merge import merge
 from .proof import References, graded_view, instrument, references, verify
 from .release import release_notebook, solution_notebooks
 from .course import find_course
-from .sandbox import Isolation, check_hidden, course_problem, sandbox_problem
+from .sandbox import Isolation, Limits, check_hidden, course_problem, sandbox_problem
 from .scan import suspicious
 from .submissions import Skipped, Submission, find_submissions
 
@@ -54,6 +59,9 @@ class NotebookResult:
     review: list[str] = field(default_factory=list)
     # False for a second copy of an exercise the same student handed in: shown, not summed.
     counted: bool = True
+    # Why the notebook could not be graded through no fault of the student's (the course's own
+    # read-only cell failed): it gets no score at all, and the instructor fixes the set-up.
+    setup_problem: str = ""
     executed: NotebookNode | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -64,10 +72,16 @@ class NotebookResult:
     def max_score(self) -> float:
         return sum(q.max_points for q in self.questions)
 
+    @property
+    def scored(self) -> bool:
+        """Whether this notebook's score counts: a counted copy without a grader set-up problem."""
+        return self.counted and not self.setup_problem
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("executed")
-        data["score"], data["max_score"] = self.score, self.max_score
+        data["score"] = self.score if not self.setup_problem else None
+        data["max_score"] = self.max_score
         return data
 
 
@@ -94,24 +108,40 @@ def load_sources(source_dir: Path) -> dict[str, Source]:
 
 
 def _match(path: Path, student_nb: NotebookNode | None, sources: dict[str, Source]) -> Source | None:
-    if path.stem in sources:
-        return sources[path.stem]
-    if student_nb is None:
-        return None
-    carried = {grade_id(c) for c in student_nb.cells if is_marked(c)}
+    """The solution a submission answers: the one its cells' grade ids come from, else the one its
+    file name names (a student may strip the metadata, or rename the file)."""
+    carried = {grade_id(c) for c in student_nb.cells if is_marked(c)} if student_nb is not None else set()
     overlap = {name: len(carried & s.grade_ids) for name, s in sources.items()}
     best = max(overlap, key=overlap.get, default=None)
-    return sources[best] if best is not None and overlap[best] > 0 else None
+    holds = sources[best] if best is not None and overlap[best] > 0 else None
+    named = sources.get(path.stem)
+    if named is not None and (holds is None or overlap[named.name] >= overlap[holds.name]):
+        return named
+    return holds
+
+
+# An exception's last line, as Python prints it ("OSError: [Errno 24] Too many open files").
+ERROR_LINE = re.compile(r"^(?:[\w.]+\.)?\w+(?:Error|Exception|Exit|Interrupt|Warning)\b(?::.*)?$", re.MULTILINE)
 
 
 def _message(cell: NotebookNode) -> str:
+    """What went wrong in a cell, in words: its error, else what it wrote to stderr (nbgrader counts
+    that as a failure), named by the error it reports when it reports one."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"[:300]
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "stream" and output.get("name") == "stderr":
-            return "wrote to stderr: " + "".join(output.get("text", ""))[:200]
-    return ""
+    stderr = "".join("".join(output.get("text", "")) for output in cell.get("outputs", [])
+                     if output.get("output_type") == "stream" and output.get("name") == "stderr")
+    if not stderr:
+        return ""
+    errors = ERROR_LINE.findall(stderr)
+    if "Too many open files" in stderr or "[Errno 24]" in stderr:
+        line = next((e for e in reversed(errors) if "Errno 24" in e or "Too many open files" in e), errors[-1] if errors else "")
+        return ("the kernel ran out of open files (Errno 24, Too many open files: each process of a kernel may "
+                f"hold {Limits.open_files} by default)" + (f": {line.strip()}" if line else ""))[:300]
+    if errors:
+        return f"{errors[-1].strip()} (written to stderr, which nbgrader counts as a failure)"[:300]
+    return "wrote to stderr: " + stderr[:200]
 
 
 def _questions_not_run(source: Source, reason: str) -> list[QuestionResult]:
@@ -136,7 +166,12 @@ def grade_notebook(
         reason = problem or "matches no solution notebook by file name or by grade ids"
         return NotebookResult(student, path.stem, str(path), problems=[reason])
     result = NotebookResult(student, source.name, str(path))
-    if path.stem != source.name:
+    if path.stem in sources and path.stem != source.name:
+        note = (f"{path.name} holds exercise {source.name}, not {path.stem} (its cells carry {source.name}'s "
+                f"grade ids): graded as {source.name}")
+        result.problems.append(note)
+        result.review.append(f"check by hand: {note}")
+    elif path.stem != source.name:
         result.problems.append(f"file name {path.name} differs; matched to {source.name} by its grade ids")
     if student_nb is None:
         result.problems.append(f"{problem}; every question scores zero")
@@ -152,15 +187,26 @@ def grade_notebook(
 
     result.review.extend(f"check by hand: {note}" for note in suspicious(merged.notebook, merged.student, label))
     plan = instrument(merged.notebook, merged.student, source.references)
-    run = run_notebook(plan.notebook, timeout=timeout, isolation=isolation, quiet=plan.quiet)
+    run = run_notebook(plan.notebook, timeout=timeout, isolation=isolation, quiet=plan.quiet, program=plan.program)
     # Always, even when the kernel was given up on: the tests that did run must be proven.
-    tampering = verify(plan, run)
+    proof = verify(plan, run)
+    tampering = proof.tampering
     executed, execution = graded_view(plan, run)
     if execution.kernel_problem:
         result.problems.append(execution.kernel_problem)
+    result.problems.extend(execution.cleanup_problems)
     for index, message in {**execution.timed_out, **execution.died}.items():
         result.problems.append(f"{label(index)}: {message}; the notebook was run again without it")
     result.review.extend(f"needs review: {reason}" for reason in tampering)
+    result.review.extend(f"check by hand: {note}" for note in proof.notes)
+    broken = _broken_course_cell(executed, merged.student, proof)
+    if broken is not None:
+        result.setup_problem = (f"the course's read-only cell {label(broken)} failed "
+                                f"({_message(executed.cells[broken]) or 'an error'}), which no answer can cause: "
+                                "check the grader's set-up (the installed course, --expose), then grade again")
+        if any(index < broken for index in merged.student):
+            result.review.append(f"check by hand: the course's cell {label(broken)} failed after the student's "
+                                 "cells ran; make sure they did not break it")
     for index, cell in enumerate(executed.cells):
         if not is_grade(cell):
             continue
@@ -173,18 +219,46 @@ def grade_notebook(
             result.questions.append(QuestionResult(name, 0.0, worth, "kernel died", execution.died[index]))
         elif is_solution(cell) or not is_test(cell):
             result.questions.append(QuestionResult(name, 0.0, worth, "manual", "graded by hand in nbgrader"))
+        elif result.setup_problem:
+            result.questions.append(QuestionResult(name, 0.0, worth, "grader set-up problem", result.setup_problem))
         elif tampering:
             message = "the tests did not provably run as written; see the review notes"
             result.questions.append(QuestionResult(name, 0.0, worth, "needs review", message))
         else:
-            # nbgrader's rule (no error output), and the kernel must have said "ok".
-            reply, error = execution.replies.get(index, ("unknown", "the cell did not finish"))
-            score = float(determine_grade(cell)[0] or 0.0) if reply == "ok" else 0.0
+            # The kernel's record must say the test ran to the end, and nbgrader's rule (no error
+            # or stderr output) must hold.
+            _, error = execution.replies.get(index, ("unknown", "the cell did not finish"))
+            score = min(worth, float(determine_grade(cell)[0] or 0.0)) if proof.passed.get(index) else 0.0
             status = "passed" if score >= worth else "failed"
             message = _message(cell) or error
             result.questions.append(QuestionResult(name, score, worth, status, message))
     result.executed = executed
     return result
+
+
+def _broken_course_cell(executed: NotebookNode, student: set[int], proof) -> int | None:
+    """The first read-only code cell of the course that the record says failed by no fault of
+    the student's (None: none did). One that uses what an answer defines (directly or through a
+    helper of the course) may fail because the answer does: that failure is the student's."""
+    answer_names = set()
+    for index in sorted(student):
+        tree = parse_cell(executed.cells[index].source)
+        answer_names |= set(bound_names(tree)) if tree is not None else set()
+    trees = {i: parse_cell(c.source) for i, c in enumerate(executed.cells) if c.cell_type == "code" and i not in student}
+    dependent, growing = set(answer_names), True
+    while growing:  # names the course binds from what the answers define, until nothing changes
+        growing = False
+        for tree in trees.values():
+            if tree is not None and {chain[0] for chain in used_chains(tree)} & dependent:
+                new = set(bound_names(tree)) - dependent
+                growing |= bool(new)
+                dependent |= new
+    for index, tree in trees.items():
+        if is_test(executed.cells[index]) or proof.passed.get(index) is not False:
+            continue
+        if tree is None or not {chain[0] for chain in used_chains(tree)} & dependent:
+            return index
+    return None
 
 
 def _grade_safely(path: Path, student: str, sources: dict[str, Source], timeout: float,

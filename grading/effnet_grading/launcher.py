@@ -3,7 +3,7 @@
 The sandbox runs this file by path with the isolated interpreter (``python -I -S launcher.py``),
 so it imports only the standard library and none of the code being graded.
 
-    launcher.py --data BYTES --address-space BYTES --processes N --file-size BYTES --cwd DIR [--uid N] -- COMMAND...
+    launcher.py --data BYTES --address-space BYTES --processes N --file-size BYTES --open-files N --cwd DIR [--uid N] -- COMMAND...
 
 Resource limits are inherited by everything the kernel starts and cannot be raised again
 without privileges. Linux does not apply the process limit to root (uid 0 in the first user
@@ -20,6 +20,7 @@ LIMITS = {
     "--address-space": resource.RLIMIT_AS,  # also bounds shared anonymous mappings
     "--processes": resource.RLIMIT_NPROC,  # processes and threads of this user
     "--file-size": resource.RLIMIT_FSIZE,  # the largest file it may write
+    "--open-files": resource.RLIMIT_NOFILE,  # file descriptors open at once, per process
 }
 
 

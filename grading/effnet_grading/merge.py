@@ -5,7 +5,8 @@ read-only cells, prose), except the student's answer cells, which are matched by
 (or, when a student stripped the metadata, by the cell's id). Cells the student added
 (helpers, experiments) stay, after the cell they followed.
 
-An answer cell the student deleted becomes the released stub again, so it scores what an
+A test or read-only cell the student edited or deleted is graded as the source has it, with a
+note. An answer cell the student deleted becomes the released stub again, so it scores what an
 unanswered cell scores, unless the student wrote new cells where it was: those are graded as
 the answer (and the report says so). When that is ambiguous, or a deleted answer's names are
 defined in a cell elsewhere, the notebook is marked for review instead of silently scoring zero.
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat import NotebookNode
 
-from .cells import grade_id, is_marked, is_solution, is_test
+from .cells import grade_id, is_locked, is_marked, is_solution, is_test
 from .names import bound_names, parse_cell
 
 
@@ -135,11 +136,12 @@ def merge(source: NotebookNode, released: NotebookNode, student: NotebookNode | 
                 cell.source = answer.get("source", "")
                 put([cell], True)
         else:
-            if is_test(original) and student is not None:
+            kind = "test cell" if is_test(original) else "read-only cell" if is_locked(original) else None
+            if kind and student is not None:
                 if answer is None:
-                    notes.append(f"test cell {name} was missing; restored from the source")
+                    notes.append(f"{kind} {name} was missing; restored from the source")
                 elif answer.get("source") not in (stub.source, original.source):
-                    notes.append(f"test cell {name} was edited; graded with the original")
+                    notes.append(f"{kind} {name} was edited; graded with the original")
             put([_fresh(original)], False)
         put(added_after.get(index, []), True)
 

@@ -11,14 +11,32 @@ import ast
 MAX_CHAIN = 3  # attributes followed from a name the tests use (np.testing.assert_allclose)
 
 
-def parse_cell(source: str) -> ast.Module | None:
-    """The cell's code as Python (IPython's magics and ``!`` lines turned into calls first)."""
+def transform_cell(source: str) -> str:
+    """The cell as plain Python: IPython's magics and ``!`` lines turned into calls, as IPython does."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     try:
-        return ast.parse(TransformerManager().transform_cell(source))
+        return TransformerManager().transform_cell(source)
+    except (SyntaxError, ValueError):
+        return source
+
+
+def parse_cell(source: str) -> ast.Module | None:
+    """The cell's code as Python (IPython's magics and ``!`` lines turned into calls first)."""
+    try:
+        return ast.parse(transform_cell(source))
     except (SyntaxError, ValueError):
         return None
+
+
+def guarded_names(tree: ast.AST) -> set[str]:
+    """The dotted names a cell hands the guard as text (``switched_off("effnet_lib.rules.scaling")``,
+    ``library("effnet_lib.rules.rounding.round_filters")``): what its hidden tests use by name."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("switched_off", "library"):
+            found |= {arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)}
+    return found
 
 
 def bound_names(tree: ast.AST) -> dict[str, str]:

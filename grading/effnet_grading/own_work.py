@@ -255,10 +255,7 @@ class switched_off:
     # -- on and off ----------------------------------------------------------------------------
 
     def __enter__(self) -> "switched_off":
-        global _AUDITING
-        if not _AUDITING:   # audit hooks cannot be removed: one per process, active only inside a guard
-            sys.addaudithook(_audit_hook)
-            _AUDITING = True
+        install_audit_hook()
         stand_ins = []   # made first, so that a failure leaves every function as it was
         for function, code in self._swapped.values():
             label = f"{function.__module__}.{function.__qualname__}"
@@ -305,6 +302,16 @@ class switched_off:
         return False
 
 
-def _audit_hook(event: str, args) -> None:
-    if _ACTIVE and event.startswith(PROCESS_EVENTS):
-        _ACTIVE[-1]._audit(event, args)
+def _audit_hook(event: str, args, active=_ACTIVE, starts=PROCESS_EVENTS) -> None:
+    # What it reads is bound when it is made: rebinding this module's names cannot widen it.
+    if active and event.startswith(starts):
+        active[-1]._audit(event, args)
+
+
+def install_audit_hook() -> None:
+    """Add the guard's audit hook to this process, once (audit hooks cannot be removed; it acts only
+    inside a guard). The grader's kernel adds it before any cell runs, ahead of its own hooks."""
+    global _AUDITING
+    if not _AUDITING:
+        sys.addaudithook(_audit_hook)
+        _AUDITING = True

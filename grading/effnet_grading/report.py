@@ -7,7 +7,8 @@ files, the report goes to the first free ``NAME-2``, ``NAME-3``... and :func:`wr
 returns where it went, so the caller can say so.
 
 Every file handed in appears: graded notebooks with their scores, a second copy of an exercise
-marked "not counted", and files that were not graded with the reason.
+marked "not counted", a notebook the grader could not grade because of its own set-up marked "not
+scored" (never zero), and files, links and empty folders that were not graded, with the reason.
 """
 
 from __future__ import annotations
@@ -92,16 +93,21 @@ def _move_into_place(building: Path, wanted: Path) -> Path:
 
 def _write_files(target: Path, results: list[NotebookResult], skipped: list[Skipped], isolation) -> None:
     students: dict[str, dict] = defaultdict(lambda: {"score": 0.0, "max_score": 0.0, "needs_review": False,
-                                                     "notebooks": [], "not_graded": []})
+                                                     "not_scored": [], "notebooks": [], "not_graded": []})
     for result in results:
         entry = students[result.student]
-        if result.counted:
+        if result.scored:
             entry["score"] += result.score
+        if result.counted:
             entry["max_score"] += result.max_score
+        if result.setup_problem:
+            entry["not_scored"].append(result.notebook)
         entry["needs_review"] = entry["needs_review"] or bool(result.review)
         entry["notebooks"].append(result.to_dict())
     for item in skipped:
-        students[item.student]["not_graded"].append({"file": str(item.path), "reason": item.reason})
+        students[item.student]["not_graded"].append({"file": str(item.path), "reason": item.reason,
+                                                     "needs_review": item.review})
+        students[item.student]["needs_review"] = students[item.student]["needs_review"] or item.review
     sandbox = _sandbox_words(isolation)
     data = {"sandbox": sandbox, "students": students}
     (target / "scores.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -115,7 +121,7 @@ def _write_files(target: Path, results: list[NotebookResult], skipped: list[Skip
                 writer.writerow((result.student, result.notebook, "", 0, 0, "not graded", "; ".join(result.problems), file))
             for q in result.questions:
                 status = q.status if result.counted else f"{q.status} (not counted)"
-                points = q.points if result.counted else 0
+                points = "" if result.setup_problem else q.points if result.counted else 0
                 writer.writerow((result.student, result.notebook, q.grade_id, points, q.max_points, status, q.message, file))
         for item in skipped:
             writer.writerow((item.student, "", "", 0, 0, "not graded", item.reason, str(item.path)))
@@ -143,7 +149,7 @@ def _sandbox_words(isolation: Isolation | None) -> str:
         return "NONE: students' code ran with the grader's permissions (--unsafe-no-sandbox)"
     limits = isolation.limits
     return (f"bubblewrap: no network, own processes, read-only course files; memory {limits.memory >> 20} MiB, "
-            f"{limits.processes} processes")
+            f"{limits.processes} processes, {limits.open_files} open files per process")
 
 
 def _number(value: float) -> str:
@@ -162,20 +168,36 @@ def summary(results: list[NotebookResult], skipped: list[Skipped] = (), isolatio
     not_graded: dict[str, list[Skipped]] = defaultdict(list)
     for item in skipped:
         not_graded[item.student].append(item)
+    broken = [r for r in results if r.setup_problem]
+    if broken:
+        lines.append("Grader set-up problems (these notebooks got no score; fix the set-up and grade them again):")
+        for result in broken:
+            lines.append(f"  {result.student} / {result.notebook} ({result.path})")
+            lines.append(f"    {result.setup_problem}")
+        lines.append("")
     flagged = [r for r in results if r.review]
-    if flagged:
+    links = [item for item in skipped if item.review]
+    if flagged or links:
         lines.append("Needs review (look at these by hand):")
         for result in flagged:
             lines.append(f"  {result.student} / {result.notebook} ({result.path})")
             lines += [f"    {reason}" for reason in result.review]
+        for item in links:
+            lines.append(f"  {item.student}: {item.path}")
+            lines.append(f"    {item.reason}")
         lines.append("")
     for student in sorted(set(by_student) | set(not_graded)):
         mine = by_student.get(student, [])
-        total = sum(r.score for r in mine if r.counted)
+        total = sum(r.score for r in mine if r.scored)
         best = sum(r.max_score for r in mine if r.counted)
-        lines.append(f"{student}: {_number(total)} / {_number(best)} points")
+        unscored = [r.notebook for r in mine if r.counted and r.setup_problem]
+        incomplete = f" (not scored: {', '.join(unscored)}, a grader set-up problem)" if unscored else ""
+        lines.append(f"{student}: {_number(total)} / {_number(best)} points{incomplete}")
         for result in mine:
             counted = "" if result.counted else " (not counted)"
+            if result.setup_problem:
+                lines.append(f"  {result.notebook}: not scored, a grader set-up problem (worth {_number(result.max_score)}){counted}")
+                continue
             lines.append(f"  {result.notebook}: {_number(result.score)} / {_number(result.max_score)}{counted}")
             for q in result.questions:
                 if q.status != "passed":

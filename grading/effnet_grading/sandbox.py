@@ -20,23 +20,28 @@ import functools
 import itertools
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 
 from .cells import GradingError
 from .course import Course, find_course
+from .record import Channel, Reading
 
 MiB, GiB = 1 << 20, 1 << 30
-SECRET_VARIABLE = "EFFNET_GRADING_SECRET"
+SECRET_VARIABLE = "EFFNET_GRADING_SECRET"   # set inside the kernel by kernel.py, from its plan file
 
 # This package: the hidden tests import its own_work in every kernel.
 GRADER_PACKAGE = Path(__file__).resolve().parent
 LAUNCHER = Path(__file__).resolve().with_name("launcher.py")
+# The kernel's first code (it reads its plan, installs the grader's hooks, then starts ipykernel).
+KERNEL = GRADER_PACKAGE / "kernel.py"
 # Where the launcher appears inside the sandbox.
 LAUNCHER_INSIDE = "/run/effnet-grading/launcher.py"
 
@@ -62,12 +67,13 @@ class Limits:
     memory: int = 4 * GiB
     processes: int = 256  # processes and threads together
     file_size: int = 1 * GiB
+    open_files: int = 1024  # file descriptors of each process (Linux's usual soft limit)
     tmp_size: int = 512 * MiB  # the private /tmp and /dev/shm, each
     threads: int = 2  # OMP_NUM_THREADS: concurrent kernels do not fight over cores
     address_space_extra: int = 8 * GiB
 
     def check(self) -> None:
-        for name in ("memory", "processes", "file_size", "tmp_size", "threads"):
+        for name in ("memory", "processes", "file_size", "open_files", "tmp_size", "threads"):
             if getattr(self, name) < 1:
                 raise GradingError(f"the sandbox's {name.replace('_', ' ')} limit must be positive, got {getattr(self, name)}")
 
@@ -79,7 +85,8 @@ class Isolation:
     ``confine=False`` runs kernels as ordinary processes of the grader: no sandbox, no limits.
     ``expose`` lists more host folders the kernels may read (datasets, model weights).
     ``secret`` is the instructor's grading secret, which hidden tests read from the
-    environment variable ``EFFNET_GRADING_SECRET`` to pick values a public solution cannot show.
+    environment variable ``EFFNET_GRADING_SECRET`` to pick values a public solution cannot show
+    (it reaches the kernel in a file only the kernel reads, never on a command line).
     ``course`` is where the kernels import the course's library from (found when None).
     """
 
@@ -122,9 +129,11 @@ def check_hidden(hidden: list[Path], expose: tuple[Path, ...] = (), course: Cour
 
 
 class Sandbox:
-    """The private world of one kernel; use as a context manager (its folder is removed after).
+    """The private world of one kernel; use as a context manager (its folder is removed after, or
+    ``removal_problem`` says why it could not be).
 
-    ``kernel_manager()`` gives a jupyter_client kernel manager whose kernel starts inside it.
+    ``kernel_manager(program)`` gives a jupyter_client kernel manager whose kernel starts inside it
+    and runs *program*'s course cells (:mod:`.proof`); ``reading()`` is what its record says.
     """
 
     def __init__(self, isolation: Isolation = Isolation()):
@@ -134,6 +143,9 @@ class Sandbox:
         self.folder = Path(tempfile.mkdtemp(prefix="effnet-grading-"))
         self.scratch = self.folder / "scratch"
         self.scratch.mkdir()
+        self.channel: Channel | None = None
+        self.plan: Path | None = None
+        self.removal_problem: str | None = None
         self.uid = None
         if self.confine and os.geteuid() == 0:
             self.uid = UID_BASE + (os.getpid() << 8) + next(_sandboxes_made) % 256
@@ -148,19 +160,34 @@ class Sandbox:
         self.close()
 
     def close(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Remove the folder, whatever the kernel left in it (folders it made unreadable, say)."""
+        if self.channel is not None:
+            self.reading()
+        self.removal_problem = remove_folder(self.folder)
 
-    def kernel_manager(self) -> AsyncKernelManager:
+    def reading(self) -> Reading:
+        """The kernel's record (call once the kernel is shut down)."""
+        if self.channel is None:
+            return Reading(problems=["the kernel was started without the grader's record"])
+        if not hasattr(self, "_reading"):
+            self._reading = self.channel.close()
+        return self._reading
+
+    def kernel_manager(self, program: dict) -> AsyncKernelManager:
+        """A manager of one kernel that runs *program* (the course cells and what the tests use)."""
+        self.channel = Channel(self.folder, self.uid)
+        course = self.isolation.course or find_course()
+        libraries = [str(course.package), str(GRADER_PACKAGE)]
+        self.plan = self.channel.plan(self.folder, program, self.isolation.secret, libraries, self.uid)
         if not self.confine:
-            manager = _PlainKernelManager(kernel_name="python3")
-            manager.secret = self.isolation.secret
-            return manager
-        manager = _SandboxedKernelManager(
-            kernel_name="python3",
-            transport="ipc",
-            ip=str(self.folder / "k"),
-            connection_file=str(self.folder / "kernel.json"),
-        )
+            manager = _PlainKernelManager(kernel_name="python3", connection_file=str(self.folder / "kernel.json"))
+        else:
+            manager = _SandboxedKernelManager(
+                kernel_name="python3",
+                transport="ipc",
+                ip=str(self.folder / "k"),
+                connection_file=str(self.folder / "kernel.json"),
+            )
         manager.sandbox = self
         return manager
 
@@ -200,17 +227,17 @@ class Sandbox:
                   "--address-space", str(limits.memory + limits.address_space_extra),
                   "--processes", str(limits.processes),
                   "--file-size", str(limits.file_size),
+                  "--open-files", str(limits.open_files),
                   "--cwd", str(self.scratch)]
         if self.uid is not None:
             launch += ["--uid", str(self.uid)]
         return args + ["--", *launch, "--", *argv]
 
     def environment(self) -> dict[str, str]:
-        """The kernel's whole environment: nothing of the instructor's is passed on but the
-        grading secret, if there is one."""
-        secret = {SECRET_VARIABLE: self.isolation.secret} if self.isolation.secret else {}
+        """The kernel's whole environment: nothing of the instructor's is passed on (the grading
+        secret goes in the kernel's plan file, never here: bwrap's --setenv would show it to every
+        user in the process list)."""
         return {
-            **secret,
             "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
             "HOME": "/tmp",
             "USER": "student",
@@ -223,6 +250,29 @@ class Sandbox:
             # ipykernel watches its parent unless told pid 1; the sandbox already ends it with us.
             "JPY_PARENT_PID": "1",
         }
+
+
+def remove_folder(folder: Path) -> str | None:
+    """Remove *folder* and all in it, first making every folder in it that a kernel left unreadable
+    or unwritable its owner's again; None when it is gone, else why not, in words."""
+    def open_up(path: str) -> None:
+        try:
+            os.chmod(path, stat.S_IRWXU)
+            entries = list(os.scandir(path))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                open_up(entry.path)
+
+    if not os.path.lexists(folder):
+        return None
+    open_up(str(folder))
+    try:
+        shutil.rmtree(folder)
+    except OSError as error:
+        return f"could not remove the kernel's folder {folder}: {error.strerror or error}; delete it by hand"
+    return None
 
 
 def _parent_folders(paths: list[Path]) -> list[str]:
@@ -238,25 +288,35 @@ def _parent_folders(paths: list[Path]) -> list[str]:
     return args
 
 
+def _kernel_command(sandbox: Sandbox, connection_file: str, extra: list[str] | None) -> list[str]:
+    """The grader's own Python, starting with kernel.py and its plan, then becoming ipykernel.
+
+    Built here rather than taken from a kernelspec: a ``python3`` kernelspec installed by the
+    instructor could name another interpreter, whose files are not bound in."""
+    return [sys.executable, "-s", str(KERNEL), str(sandbox.plan), "-f", connection_file, *(extra or [])]
+
+
+# What jupyter_client would otherwise look up among the instructor's kernelspecs (and, to do so, make
+# IPython a folder, in the temporary folder when the home folder is not writable).
+GRADED_KERNEL = KernelSpec(argv=[], display_name="Python 3 (graded)", language="python", interrupt_mode="signal",
+                           env={}, metadata={})
+
+
 class _PlainKernelManager(AsyncKernelManager):
-    """An ordinary local kernel (no sandbox) that gets the grading secret in its environment."""
-
-    secret: str = ""
-
-    async def start_kernel(self, **kwargs) -> None:
-        if self.secret:
-            kwargs["env"] = {**os.environ, **kwargs.get("env", {}), SECRET_VARIABLE: self.secret}
-        await super().start_kernel(**kwargs)
-
-
-class _SandboxedKernelManager(AsyncKernelManager):
-    """Starts the grader's own Python as an IPython kernel inside ``self.sandbox``.
-
-    The command is built here rather than taken from a kernelspec: a ``python3`` kernelspec
-    installed by the instructor could name another interpreter, whose files are not bound in.
-    """
+    """An ordinary local kernel (no sandbox), started through kernel.py all the same."""
 
     sandbox: Sandbox
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        return GRADED_KERNEL
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return _kernel_command(self.sandbox, self.connection_file, extra_arguments)
+
+
+class _SandboxedKernelManager(_PlainKernelManager):
+    """Starts the kernel inside ``self.sandbox``."""
 
     def write_connection_file(self, **kwargs) -> None:
         super().write_connection_file(**kwargs)
@@ -264,12 +324,13 @@ class _SandboxedKernelManager(AsyncKernelManager):
             os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
-        return self.sandbox.command(kernel + list(extra_arguments or []))
+        return self.sandbox.command(_kernel_command(self.sandbox, self.connection_file, extra_arguments))
 
 
-# What a kernel of this run imports: the course's library and the guard the hidden tests use.
-KERNEL_PROBE = ("import effnet_lib, effnet_grading.own_work as guard\n"
+# What a kernel of this run imports (kernel.py takes the guard from the grader's own folder, first on
+# the path): the course's library, the guard the hidden tests use, and OpenSSL's HMAC for its record.
+KERNEL_PROBE = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+                "import _hashlib, effnet_lib, effnet_grading.own_work as guard\n"
                 "print(effnet_lib.__path__[0]); print(guard.__file__)")
 
 
@@ -277,7 +338,7 @@ def course_problem(isolation: Isolation) -> str | None:
     """Why a kernel of this run could not import the course's library and the hidden tests' guard,
     or would import other copies than the grader's (None: it imports exactly those)."""
     course = isolation.course or find_course()
-    probe = [sys.executable, "-s", "-c", KERNEL_PROBE]
+    probe = [sys.executable, "-s", "-c", KERNEL_PROBE, str(GRADER_PACKAGE.parent)]
     with Sandbox(isolation) as sandbox:
         argv = sandbox.command(probe) if sandbox.confine else probe
         try:

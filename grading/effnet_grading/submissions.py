@@ -4,12 +4,15 @@ the reason it is not graded, and whose it is.
 A file's student is the first folder below the path given (``submitted/alice/...``, nbgrader's
 layout), or the folder holding it when it sits directly in that path or is named as a file.
 Nothing is dropped silently: Jupyter's checkpoint copies, a ``.py`` twin of a graded notebook,
-a plain script and any other file are listed in the report with why they were not graded.
+a plain script, any other file and an empty folder are listed in the report with why they were not
+graded. Symbolic links are never followed (one could point at the solutions or a classmate's
+work): each is listed, with where it points, and marked for review.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -26,11 +29,40 @@ class Submission:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file handed in that is not graded, and why."""
+    """A file (or link, or empty folder) handed in that is not graded, why, and whether an
+    instructor should look at it by hand."""
 
     student: str
     path: Path
     reason: str
+    review: bool = False
+
+
+def _contents(folder: Path) -> tuple[list[Path], list[tuple[Path, str, bool]]]:
+    """The regular files under *folder*, links never followed, and everything else handed in
+    there, each with why it is not graded and whether it needs review."""
+    files: list[Path] = []
+    others: list[tuple[Path, str, bool]] = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as error:
+        return files, [(folder, f"a folder that could not be read ({error.strerror})", True)]
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.is_symlink():
+            others.append((path, f"a symbolic link to {os.readlink(path)}; links are never followed, so what "
+                                 "it points to was not graded as this student's work: check by hand", True))
+        elif entry.is_dir(follow_symlinks=False):
+            inner, rest = _contents(path)
+            if not inner and not rest:
+                rest = [(path, "an empty folder", False)]
+            files += inner
+            others += rest
+        elif entry.is_file(follow_symlinks=False):
+            files.append(path)
+        else:
+            others.append((path, "not a regular file (a pipe, socket or device)", True))
+    return files, others
 
 
 def _is_jupytext(path: Path) -> bool:
@@ -73,13 +105,20 @@ def find_submissions(paths: list[Path], student: str | None = None) -> tuple[lis
     for path in map(Path, paths):
         if not path.exists():
             raise GradingError(f"submission path {path} does not exist")
+
+        def owner_of(found: Path, regular_file: bool = True) -> str:
+            # A file directly in the path is the path's own; anything else there (a folder, a link)
+            # stands for a student, as a folder in nbgrader's layout does.
+            relative = found.relative_to(path)
+            return relative.parts[0] if len(relative.parts) > 1 or not regular_file else path.resolve().name
+
         if path.is_file():
             files = [(path, path.resolve().parent.name)]
         else:
-            files = []
-            for found in sorted(p for p in path.rglob("*") if p.is_file()):
-                relative = found.relative_to(path)
-                files.append((found, relative.parts[0] if len(relative.parts) > 1 else path.resolve().name))
+            inside, others = _contents(path)
+            files = [(found, owner_of(found)) for found in inside]
+            skipped += [Skipped(student or owner_of(found, False), found, reason, review)
+                        for found, reason, review in others]
         for found, owner in files:
             owner = student or owner
             # A file named on the command line is graded if it can be a notebook at all.
