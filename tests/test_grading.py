@@ -482,3 +482,31 @@ def test_nbgrader_autograde_warns_of_a_changed_checksum_once_per_test_cell_with_
         logs += done.stdout + done.stderr
     warned = re.findall(r"Attribute 'checksum' for cell (\S+) has changed", logs)
     assert warned == ["double_tests"], logs[-3000:]
+
+
+def test_a_course_cell_is_the_students_only_when_it_uses_an_answer_from_above():
+    """A failing cell of the course counts as the student's only when it uses a name that an answer
+    above it bound (directly or through course cells between): a test further down that rebinds the
+    names it uses does not make a failing set-up cell the student's."""
+    from types import SimpleNamespace
+
+    import importlib
+    from effnet_grading.cells import is_test
+    grade_module = importlib.import_module("effnet_grading.grade")
+
+    def cell(source, **nbgrader):
+        made = nbformat.v4.new_code_cell(source)
+        if nbgrader:
+            made.metadata["nbgrader"] = {"schema_version": 3, **nbgrader}
+        return made
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        cell("values = load(path)", grade=False, grade_id="setup", locked=True, solution=False),
+        cell("def double(x):\n    return 2 * x", grade=False, grade_id="double", locked=False, solution=True),
+        cell("path = double(1)\nassert path == 2", grade=True, grade_id="t", locked=True, points=1, solution=False),
+        cell("total = double(values)", grade=False, grade_id="uses", locked=True, solution=False),
+    ])
+    assert is_test(notebook.cells[2])
+    failed = lambda *indices: SimpleNamespace(passed={i: False for i in indices})
+    assert grade_module._broken_course_cell(notebook, {1}, failed(0)) == 0     # set-up, above every answer
+    assert grade_module._broken_course_cell(notebook, {1}, failed(3)) is None  # uses the answer: the student's

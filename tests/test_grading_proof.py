@@ -316,3 +316,21 @@ def test_making_the_grader_give_up_on_the_kernel_does_not_skip_the_proof(course)
     [result] = grade([folder], course / "solutions", timeout=3)
     assert any("timed out or killed the kernel" in p for p in result.problems), result.problems
     assert result.score == 0 and {q.status for q in result.questions} == {"needs review"}, result.questions
+
+
+def test_a_builtin_method_the_tests_use_keeps_its_fingerprint_though_each_access_makes_a_new_one():
+    """``cases.append`` or ``rng.random`` is a new object at every access (so its id may change
+    between two looks); what it is bound to and its name are what the tests rely on."""
+    import builtins
+    import random
+
+    from effnet_grading import kernel
+
+    references = [("name", "cases", ("append",)), ("name", "rng", ("random",))]
+    facts = kernel._fingerprinter(references, "no-guard-module", builtins, ("/nowhere",))
+    namespace = {"cases": [], "rng": random.Random(0)}
+    before = facts(namespace)
+    held = [namespace["cases"].append, namespace["rng"].random]   # keep the first objects alive: new ids after
+    assert facts(namespace) == before and held
+    namespace["rng"].random = lambda: 0.5                         # the student's own random
+    assert facts(namespace) != before

@@ -448,3 +448,22 @@ def test_a_batch_run_by_an_unprivileged_user_leaves_nothing_behind():
         shutil.rmtree(work, ignore_errors=True)
         if os.geteuid() == 0:
             subprocess.run(["userdel", TEST_USER], capture_output=True)
+
+
+def test_kernels_are_told_where_the_courses_data_is():
+    """Inside the sandbox the library cannot find data/ beside its checkout (pyproject.toml and the rest
+    are not bound), so the kernel's environment names the bound folder (exercise 7 reads stored models)."""
+    from effnet_grading.course import find_course
+    from effnet_grading.sandbox import COURSE_DATA_VARIABLE, Isolation, Sandbox
+    from effnet_lib.results.locations import ENVIRONMENT_VARIABLE
+
+    course = find_course()
+    assert COURSE_DATA_VARIABLE == ENVIRONMENT_VARIABLE and course.data is not None
+    with Sandbox(Isolation(course=course)) as sandbox:
+        assert sandbox.environment()[COURSE_DATA_VARIABLE] == str(course.data)
+        assert course.data in sandbox_read_only(sandbox)
+
+
+def sandbox_read_only(sandbox):
+    from effnet_grading.sandbox import read_only_paths
+    return read_only_paths(sandbox.expose, sandbox.isolation.course)

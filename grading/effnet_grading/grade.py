@@ -238,25 +238,22 @@ def grade_notebook(
 
 def _broken_course_cell(executed: NotebookNode, student: set[int], proof) -> int | None:
     """The first read-only code cell of the course that the record says failed by no fault of
-    the student's (None: none did). One that uses what an answer defines (directly or through a
-    helper of the course) may fail because the answer does: that failure is the student's."""
-    answer_names = set()
-    for index in sorted(student):
-        tree = parse_cell(executed.cells[index].source)
-        answer_names |= set(bound_names(tree)) if tree is not None else set()
-    trees = {i: parse_cell(c.source) for i, c in enumerate(executed.cells) if c.cell_type == "code" and i not in student}
-    dependent, growing = set(answer_names), True
-    while growing:  # names the course binds from what the answers define, until nothing changes
-        growing = False
-        for tree in trees.values():
-            if tree is not None and {chain[0] for chain in used_chains(tree)} & dependent:
-                new = set(bound_names(tree)) - dependent
-                growing |= bool(new)
-                dependent |= new
-    for index, tree in trees.items():
-        if is_test(executed.cells[index]) or proof.passed.get(index) is not False:
+    the student's (None: none did). One that uses what an answer above it defines (directly or
+    through a course cell between them) may fail because the answer does: that failure is the
+    student's. Only cells above count: a notebook runs top to bottom, so a cell cannot depend on a
+    name that a later cell binds."""
+    dependent: set[str] = set()      # names bound so far by an answer, or from one
+    for index, cell in enumerate(executed.cells):
+        if cell.cell_type != "code":
             continue
-        if tree is None or not {chain[0] for chain in used_chains(tree)} & dependent:
+        tree = parse_cell(cell.source)
+        if index in student:
+            dependent |= set(bound_names(tree)) if tree is not None else set()
+            continue
+        uses_an_answer = tree is not None and bool({chain[0] for chain in used_chains(tree)} & dependent)
+        if uses_an_answer:
+            dependent |= set(bound_names(tree))
+        elif not is_test(cell) and proof.passed.get(index) is False:
             return index
     return None
 

@@ -212,7 +212,7 @@ def _make_reporter(sign, channel, runner_code, trusted, grader_codes, course_cod
 def _fingerprinter(references, guard, builtins_module, roots):
     """A function from the notebook's namespace to a tuple of integers: the identity of everything
     the tests use (and whether the notebook defined it), of Python's builtins and of the guard."""
-    from types import FunctionType, MethodType
+    from types import BuiltinMethodType, FunctionType, MethodType, MethodWrapperType
 
     Base, Int, Str, Type = BaseException, int, str, type
     identity, digest, attribute, instance_of, names_of = id, hash, getattr, isinstance, vars
@@ -230,6 +230,8 @@ def _fingerprinter(references, guard, builtins_module, roots):
         kind = Type(value)
         if kind is MethodType:            # made anew at each access: what it binds is what counts
             return digest((identity(value.__self__), identity(value.__func__)))
+        if kind is BuiltinMethodType or kind is MethodWrapperType:   # list.append, Random.random: the same
+            return digest((identity(value.__self__), identity(kind), value.__name__))
         own = table(names_of(value), caches) if instance_of(value, Type) else 0
         code = identity(value.__code__) if kind is FunctionType else 0
         return digest((identity(value), identity(kind), table(names_of(kind), caches), own, code))

@@ -35,7 +35,8 @@ from .course import Course, find_course
 from .record import Channel, Reading
 
 MiB, GiB = 1 << 20, 1 << 30
-SECRET_VARIABLE = "EFFNET_GRADING_SECRET"   # set inside the kernel by kernel.py, from its plan file
+SECRET_VARIABLE = "EFFNET_GRADING_SECRET"
+COURSE_DATA_VARIABLE = "EFFNET_COURSE_DATA"   # effnet_lib.results.locations.ENVIRONMENT_VARIABLE   # set inside the kernel by kernel.py, from its plan file
 
 # This package: the hidden tests import its own_work in every kernel.
 GRADER_PACKAGE = Path(__file__).resolve().parent
@@ -236,8 +237,12 @@ class Sandbox:
     def environment(self) -> dict[str, str]:
         """The kernel's whole environment: nothing of the instructor's is passed on (the grading
         secret goes in the kernel's plan file, never here: bwrap's --setenv would show it to every
-        user in the process list)."""
+        user in the process list). The course's data/ is named outright: inside the sandbox the
+        library cannot find it beside its checkout (the checkout's other files are not bound)."""
+        course = self.isolation.course or find_course()
+        data = {COURSE_DATA_VARIABLE: str(course.data)} if course.data else {}
         return {
+            **data,
             "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
             "HOME": "/tmp",
             "USER": "student",
