@@ -3,28 +3,41 @@
 GPU time comes rarely and in windows of about 10 minutes, so everything the course needs from a
 GPU is this one command, tested here on the tiny data set (tests/test_gpu_window.py) so that no
 window is lost to a typo. From a cold start (Python start-up and every compile included) its
-stages are scheduled to end by 530 s, inside 9 minutes of one H100 (it has not run on a GPU yet),
-and it writes at most 8 files, all directly in OUT_DIR:
+stages are scheduled to end by 530 s, inside 9 minutes of one H100 or H200 (it has not run on a
+GPU yet), and it writes at most 8 files, all directly in OUT_DIR:
 
-    figures-gpu.jsonl    the GPU study, one line per finished run (an earlier file's lines first)
-    throughput.json      benchmarks/throughput.py's rows, ratios and skipped rows
-    train_loop.json      benchmarks/train_throughput.py: our training loop against the reference
-    window.json          what each stage did: command, seconds, exit status, whether it was stopped
-    window.log           every stage's output, each line stamped with the second and the stage
+    figures-gpu.jsonl       the GPU study (studies.study("figures", "gpu")), one run record per
+                            finished run (an earlier file's records first)
+    figures-gpu.weights.pt  the models the study keeps (float16), when it kept any
+    throughput.json         benchmarks/throughput.py's rows, ratios and skipped rows
+    train_loop.json         benchmarks/train_throughput.py: our training loop against the reference
+    window.json             what each stage did: command, seconds, exit status, whether it was
+                            stopped; whether torch.compile can build kernels here
+    window.log              every stage's output, each line stamped with the second and the stage
+
+(A study of WINDOW_STUDIES with a GPU preset, e.g. a GPU pilot, would run first and bring back its
+two files the same way.) The engine writes its lock, claims and epoch checkpoints beside its results
+file, so the study runs in a scratch folder and only the results and kept weights are copied to
+OUT_DIR (after the study stage, even a stopped one); a run stopped half-way is named in window.json
+and trained again by the next window.
 
 The stages share the window like this (seconds from the start):
 
     0 ... 320   the study, in its priority order; the engine starts no run it expects to end after
-                295 s, and a run still going at 320 s is stopped (every finished run is already
-                in figures-gpu.jsonl). Meanwhile throughput.py compiles three models on the spare
-                CPU cores (niced); their few warm-up steps share the GPU with the study for a few
-                seconds, which the study's per-epoch timings (not its accuracies) may show.
+                295 s (judged from the runs finished in this window, the first, cold run set aside
+                once a second has finished), and a run still going at 320 s is stopped (every
+                finished run is already recorded). Meanwhile throughput.py compiles three models on
+                the spare CPU cores (niced); their few warm-up steps share the GPU with the study for
+                a few seconds, which the study's per-epoch timings (not its accuracies) may show.
     ... +75     throughput.py times its eager rows, then its compiled ones, alone on the GPU; it
                 gets at least 75 s, and whatever the study left beyond the last 130 s.
-    ... 530     train_throughput.py: the reference loop, then ours (skipping what cannot finish).
+    ... 530     train_throughput.py: the reference loop, then ours (skipping what cannot finish,
+                judged from the warm epochs it measured), saving its JSON after every epoch.
 
-A stage that ends early hands its time to the next. Only Python 3.12, torch, torchvision, timm
-and tqdm are needed: the course is not installed there, it is imported from this checkout.
+A stage that ends early hands its time to the next. Every stage that compiles asks first whether a
+C compiler is there for torch.compile (benchmarks/compiler_check.py) and runs eager, saying why,
+when it is not. Only Python 3.12, torch, torchvision, timm and tqdm are needed: the course is not
+installed there, it is imported from this checkout.
 
 Preparation, here, once per window (the data travels in a git-ignored folder):
 
@@ -37,9 +50,9 @@ The device call (the device tool's run; $OUT is its folder of files that come ba
     carry:     [".gpu-data"]
     timeout_s: 600
 
-It continues the study from the committed data/results/figures-gpu.jsonl when there is one (or
-from the file named as a second argument). Afterwards copy $OUT/figures-gpu.jsonl over
-data/results/figures-gpu.jsonl and commit it with the throughput table.
+It continues the study from the committed data/results/figures-gpu.jsonl (and its kept weights)
+when there is one, or from the file named as a second argument. Afterwards copy $OUT/figures-gpu.*
+over data/results/ and commit them with the throughput table.
 
     python benchmarks/gpu_window.py OUT_DIR --smoke      # the same stages on tiny data, CPU, ~a minute
 """
@@ -58,9 +71,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))   # the course, imported from this checkout (studies.py needs no torch)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compiler_check import compile_blocker  # noqa: E402
+
 DEFAULT_DATA = REPOSITORY / ".gpu-data" / "fashion-mnist"
-# Where the course keeps the GPU study (effnet_lib.learn.experiments.results_path; a test keeps them equal).
-COMMITTED_RESULTS = REPOSITORY / "data" / "results" / "figures-gpu.jsonl"
+# Where the course keeps its studies' results (effnet_lib.learn.study_results; a test keeps them equal).
+COMMITTED = REPOSITORY / "data" / "results"
+# The studies a window runs, in this order, those of them that have a GPU preset (a pilot first: the
+# figures study reuses its runs).
+WINDOW_STUDIES = ("pilot", "figures")
 FASHION_MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 MAX_FILES = 8          # what the device tool brings back from $OUT
@@ -83,10 +103,28 @@ GPU = Schedule(study_end=320, study_margin=25, throughput_seconds=75, window_end
 SMOKE = Schedule(study_end=120, study_margin=60, throughput_seconds=90, window_end=400, loop_seconds=60)
 
 
-def study_command(results: Path, data_root: Path | None, budget_minutes: float, smoke: bool) -> list[str]:
-    """The experiment engine's command line for the GPU study (or the smoke study on tiny data)."""
-    command = [sys.executable, "-m", "effnet_lib.learn.experiments", "run", "figures",
-               "--preset", "smoke" if smoke else "gpu", "--results", str(results),
+def window_studies() -> list[str]:
+    """The studies of WINDOW_STUDIES that have a GPU preset (the smoke window runs their smoke presets)."""
+    from effnet_lib.learn.studies import STUDIES   # plain data, no torch
+
+    return [name for name in WINDOW_STUDIES if "gpu" in STUDIES.get(name, {})]
+
+
+def results_file(folder: Path, name: str, preset: str) -> Path:
+    """A study's results file in ``folder``, named as the engine names it (study_results.results_path)."""
+    return folder / f"{name}-{preset}.jsonl"
+
+
+def weights_file(results: Path) -> Path:
+    """The kept models beside a results file, named as the engine names them (study_results.weights_path)."""
+    return results.with_name(results.stem + ".weights.pt")
+
+
+def study_command(studies: list[str], results_dir: Path, data_root: Path | None, budget_minutes: float,
+                  smoke: bool) -> list[str]:
+    """The experiment engine's command line for the GPU studies (or the smoke studies on tiny data)."""
+    command = [sys.executable, "-m", "effnet_lib.learn.experiments", "run", *studies,
+               "--preset", "smoke" if smoke else "gpu", "--results-dir", str(results_dir),
                "--budget-minutes", f"{budget_minutes:.2f}", "--no-progress"]
     if data_root is not None:
         command += ["--data-root", str(data_root)]
@@ -140,10 +178,21 @@ class Stage:
         self.reader = threading.Thread(target=log.copy, args=(name, self.process.stdout), daemon=True)
         self.reader.start()
 
-    def finish(self, deadline: float, grace: float = 10.0) -> dict:
-        """Wait until ``deadline`` (monotonic), then interrupt, then kill; return the record."""
+    def finish(self, deadline: float, grace: float = 10.0, tick=None, every: float = 15.0) -> dict:
+        """Wait until ``deadline`` (monotonic), then interrupt, then kill; return the record.
+
+        ``tick`` is called every ``every`` seconds while waiting (the study's results are copied out
+        as they grow, so a window killed from outside still brings back what finished).
+        """
         try:
-            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            while True:
+                try:
+                    self.process.wait(timeout=max(0.0, min(deadline - time.monotonic(), every if tick else 1e9)))
+                    break
+                except subprocess.TimeoutExpired:
+                    if tick is None or time.monotonic() >= deadline:
+                        raise
+                    tick()
         except subprocess.TimeoutExpired:
             self.record["stopped"] = True
             self.log.write("window", f"{self.name}: out of time, interrupting it")
@@ -166,6 +215,20 @@ class Stage:
             pass
 
 
+def bring_back(work: Path, out: Path, studies: list[str], preset: str) -> list[str]:
+    """Copy each study's results and kept weights from the scratch folder into OUT_DIR; return the
+    runs that were stopped half-way (their epoch checkpoints stay behind: the next window retrains them)."""
+    for name in studies:
+        results = results_file(work, name, preset)
+        for path in (results, weights_file(results)):
+            if path.is_file():
+                partial = out / f".{path.name}.partial"
+                shutil.copyfile(path, partial)
+                os.replace(partial, out / path.name)   # a window killed mid-copy never leaves half a file
+    return sorted(str(p.relative_to(work)) for p in (work / "checkpoints").rglob("*.pt")) \
+        if (work / "checkpoints").is_dir() else []
+
+
 def check_outputs(out_dir: Path) -> list[str]:
     """Problems with what OUT_DIR holds, measured against what the device tool brings back."""
     files = [p for p in out_dir.rglob("*") if p.is_file()]
@@ -185,8 +248,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("out_dir", type=Path, help="where the files go (must be empty or new)")
     p.add_argument("earlier_results", type=Path, nargs="?", default=None,
-                   help="an earlier figures-gpu.jsonl to continue from (default: the committed "
-                        "data/results/figures-gpu.jsonl, when there is one)")
+                   help="an earlier figures-gpu.jsonl to continue from, its .weights.pt beside it (default: the "
+                        "committed data/results/figures-gpu.jsonl, when there is one)")
     p.add_argument("--data-root", type=Path, default=None,
                    help=f"the folder with Fashion-MNIST's four .gz files (default: {DEFAULT_DATA})")
     p.add_argument("--smoke", action="store_true", default=os.environ.get("EFFNET_WINDOW_SMOKE") == "1",
@@ -199,12 +262,17 @@ def main(argv=None) -> int:
     out = args.out_dir
     if out.exists() and any(out.iterdir()):
         p.error(f"{out} is not empty; give a new or empty folder (nothing in it is overwritten).")
+    preset = "smoke" if args.smoke else "gpu"
+    studies = window_studies()
     if args.earlier_results is not None and not args.earlier_results.is_file():
         p.error(f"earlier results {args.earlier_results} do not exist; leave the argument out to continue "
-                f"from {COMMITTED_RESULTS.relative_to(REPOSITORY)} (or to start afresh without it).")
-    earlier = args.earlier_results
-    if earlier is None and not args.smoke and COMMITTED_RESULTS.is_file():
-        earlier = COMMITTED_RESULTS
+                f"from {results_file(COMMITTED, 'figures', 'gpu').relative_to(REPOSITORY)} (or to start afresh "
+                "without it).")
+    # What each study continues from: the file given (the figures study's), else the committed one.
+    earlier = {name: results_file(COMMITTED, name, preset) for name in studies}
+    earlier = {name: path for name, path in earlier.items() if not args.smoke and path.is_file()}
+    if args.earlier_results is not None:
+        earlier["figures"] = args.earlier_results
     data_root = None
     if not args.smoke:
         data_root = (args.data_root or DEFAULT_DATA).resolve()
@@ -218,15 +286,21 @@ def main(argv=None) -> int:
     scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"gpu-window-{os.getpid()}"
     scratch.mkdir(parents=True, exist_ok=True)
     go = scratch / "gpu-is-free"
-    results = out / ("figures-smoke.jsonl" if args.smoke else "figures-gpu.jsonl")
-    if earlier is not None:
-        shutil.copyfile(earlier, results)
+    # The engine keeps its lock, claims and epoch checkpoints beside the results: it works in scratch.
+    work = scratch / "results"
+    work.mkdir()
+    for name, path in earlier.items():
+        shutil.copyfile(path, results_file(work, name, preset))
+        if weights_file(path).is_file():
+            shutil.copyfile(weights_file(path), weights_file(results_file(work, name, preset)))
     env = {**os.environ, "PYTHONUNBUFFERED": "1",
            "PYTHONPATH": os.pathsep.join([str(REPOSITORY), *filter(None, [os.environ.get("PYTHONPATH")])]),
            # processes that share the GPU one after another give memory back in whole segments
            "PYTORCH_CUDA_ALLOC_CONF": os.environ.get("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True")}
-    window = {"schedule": asdict(schedule), "smoke": args.smoke,
-              "earlier_results": None if earlier is None else str(earlier), "stages": {}}
+    window = {"schedule": asdict(schedule), "smoke": args.smoke, "studies": studies,
+              "earlier_results": {name: str(path) for name, path in earlier.items()},
+              # every stage that compiles asks this itself, and runs eager when it is not None
+              "compiler": compile_blocker("cpu" if args.smoke else "cuda") or "found", "stages": {}}
     log = Log(out / "window.log", start)
 
     def save():
@@ -241,8 +315,10 @@ def main(argv=None) -> int:
                                                         args.smoke), log, env)
     # The engine starts no run it expects to end after its budget; the margin covers a wrong guess.
     budget = max(0.1, (schedule.study_end - schedule.study_margin - (time.monotonic() - start)) / 60)
-    study = Stage("study", study_command(results, data_root, budget, args.smoke), log, env)
-    window["stages"]["study"] = study.finish(at(schedule.study_end))
+    study = Stage("study", study_command(studies, work, data_root, budget, args.smoke), log, env)
+    window["stages"]["study"] = study.finish(at(schedule.study_end),
+                                             tick=lambda: bring_back(work, out, studies, preset))
+    window["stages"]["study"]["unfinished"] = bring_back(work, out, studies, preset)
     save()
     # The GPU is free: throughput.py starts timing, with whatever the study left beyond the loop's share.
     seconds = max(schedule.throughput_seconds, at(schedule.window_end - schedule.loop_seconds) - time.monotonic())

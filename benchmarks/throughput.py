@@ -21,7 +21,10 @@ side in worker processes (niced, sharing the CPU's cores) before anything is tim
 eager rows and the compiled ones are timed one after another, alone on the GPU. With
 ``--wait-for FILE`` the workers compile while another job still has the GPU (the GPU window's
 study) and timing starts when FILE appears. A peer whose package is missing (timm is optional)
-is skipped with a note, and so is a row the time budget does not cover.
+is skipped with a note, and so is a row the time budget does not cover. Where torch.compile cannot
+build kernels (no C compiler for Triton on a GPU, no C++ compiler for Inductor on a CPU: asked of
+``benchmarks/compiler_check.py`` before any worker starts), the compiled rows are skipped with
+that reason and only the eager ones are timed.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compiler_check import compile_blocker  # noqa: E402
 from effnet_lib.learn.hardware import describe, hardware  # noqa: E402
 from effnet_lib.model.network import efficientnet  # noqa: E402
 from effnet_lib.rules.architecture import SMALL_B0  # noqa: E402
@@ -414,13 +419,22 @@ def main(argv=None) -> dict:
                         warmup=args.warmup if args.warmup is not None else (10 if cuda else 1),
                         compile_backend=args.compile_backend)
     modes = args.modes or (["eager", "compile"] if cuda else ["eager"])
+    # Inductor needs a compiler; the "eager" backend (the tests' quick check) only traces.
+    blocker = compile_blocker(settings.device) if "compile" in modes and settings.compile_backend == "inductor" else None
+    if blocker is not None:
+        modes = [m for m in modes if m != "compile"]
     where = describe(hardware("cuda" if cuda else "cpu"))
     print(f"{where}, torch {torch.__version__}: batch {settings.batch}, {settings.image_size} px, "
           f"{'bf16 autocast, channels-last' if cuda else 'float32'}, {settings.steps} timed steps after "
           f"{settings.warmup} warm-up", flush=True)
     report = Report(args.json, {"device": where, "torch": torch.__version__, "settings": asdict(settings),
-                                "modes": modes, "budget_seconds": args.budget_seconds})
+                                "modes": modes, "budget_seconds": args.budget_seconds,
+                                "compiler": blocker or ("found" if "compile" in modes else "not needed")})
     rows = [(m, r) for m, r in ROWS if args.models is None or m in args.models]
+    if blocker is not None:
+        print(f"  torch.compile cannot build kernels here: {blocker}", flush=True)
+        for model, regularisation in rows:
+            report.skip(label(model, regularisation, "compile"), f"timed eager only: {blocker}")
     run(settings, modes, rows, args.budget_seconds, args.parallel, report, args.wait_for)
     report.save()
     print("\nratio: effnet_lib's B0 over the fastest peer doing the same work (>= 1.0: at least as fast)")

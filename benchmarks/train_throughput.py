@@ -18,9 +18,19 @@ evaluate on the test split after every epoch. What differs is the loop:
 The first epoch of each loop pays for compiling, so the table reports the later epochs: training
 images per second and whole-epoch images per second (evaluation included), and each of ours over
 the reference. Ratios from one run on one machine are the result; absolute numbers move with the
-machine. With ``--budget-seconds`` a loop that would not finish is skipped and named.
+machine. With ``--budget-seconds`` a loop that would not finish is skipped and named: a loop is
+expected to take its epochs at the slowest warm epoch measured so far (a first epoch, which pays for
+start-up and compiling, never sets that rate), plus, when it compiles, the compile time measured on
+an earlier compiled loop (``--loop-seconds`` guesses until something is measured).
 
-    python benchmarks/train_throughput.py --data-root DIR          # GPU: the GPU study's baseline (16 px), Fashion-MNIST
+**Stopped early, nothing lost.** ``--json`` is rewritten after every epoch of every loop (a loop
+still running is marked ``"complete": false``), so a GPU window that stops this stage keeps every
+epoch that finished. **No compiler, no compiling.** torch.compile needs a C compiler (Triton's,
+on a GPU) or a C++ one (Inductor's, on a CPU); where ``benchmarks/compiler_check.py`` finds none,
+the compiled loops run eager instead and the JSON's ``fallbacks`` say why (so does a compiled
+reference loop that fails at run time: it is run again eager).
+
+    python benchmarks/train_throughput.py --data-root DIR          # GPU: the GPU study's base (14 px), Fashion-MNIST
     python benchmarks/train_throughput.py --model b0-stem1-32       # torchvision's B0, stride-1 stem, 32 px
     python benchmarks/train_throughput.py --tiny                    # seconds on a CPU: checks the machinery
     python benchmarks/train_throughput.py --tiny --count-ops        # operators dispatched per step, each loop
@@ -41,8 +51,11 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compiler_check import compile_blocker  # noqa: E402
 from effnet_lib.learn.datasets import ImageData, load_dataset, tiny_dataset  # noqa: E402
-from effnet_lib.learn.train import COMPILE_MODES, recipe, train  # noqa: E402
+from effnet_lib.learn.recipes import recipe  # noqa: E402
+from effnet_lib.learn.train import COMPILE_MODES, train  # noqa: E402
 from effnet_lib.learn.hardware import describe, hardware  # noqa: E402
 from effnet_lib.model.network import efficientnet  # noqa: E402
 from effnet_lib.rules.architecture import SMALL_B0  # noqa: E402
@@ -57,7 +70,7 @@ OUR_MODES = ("none", "default", "reduce-overhead")
 
 def build_model(name: str, channels: int, num_classes: int) -> tuple[torch.nn.Module, int]:
     """(a freshly initialised model, its training image size in pixels)."""
-    if name == "gpu-study":   # the baseline of the GPU scaling study (figures, preset gpu)
+    if name == "gpu-study":   # the base of the GPU scaling study (figures, preset gpu)
         from effnet_lib.learn.studies import study
         base = study("figures", "gpu").base
         return efficientnet(base.with_(in_channels=channels), num_classes), base.image_size
@@ -109,8 +122,9 @@ class _Transformed(torch.utils.data.Dataset):
 
 
 def reference_loop(model, data: ImageData, image_size: int, batch_size: int, epochs: int, device: torch.device,
-                   compile_mode: str | None, workers: int) -> list[dict]:
-    """The tutorial loop (see the module's docstring); one record per epoch."""
+                   compile_mode: str | None, workers: int, on_epoch_end=None) -> list[dict]:
+    """The tutorial loop (see the module's docstring); one record per epoch, each also handed to
+    ``on_epoch_end`` as it is made."""
     from torchvision.transforms import v2
 
     cuda = device.type == "cuda"
@@ -130,8 +144,13 @@ def reference_loop(model, data: ImageData, image_size: int, batch_size: int, epo
     r = recipe("short", epochs=epochs, batch_size=batch_size)
     # foreach=True is PyTorch's default on a GPU; said here so that a CPU run counts the same operators.
     optimizer = torch.optim.AdamW(model.parameters(), lr=r.lr, weight_decay=r.weight_decay, foreach=True)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=r.lr, total_steps=epochs * len(train_loader),
-                                                   pct_start=r.warmup_epochs / epochs)
+    steps = epochs * len(train_loader)
+    if steps >= 4:
+        # OneCycleLR divides by each phase's length in steps: both phases keep at least two.
+        warmup = min(max(r.warmup_epochs / epochs, 2 / steps), 1 - 2 / steps)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=r.lr, total_steps=steps, pct_start=warmup)
+    else:                                  # a smoke run of a step or three: no schedule to speak of
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)
     records = []
     for epoch in range(epochs):
@@ -160,26 +179,56 @@ def reference_loop(model, data: ImageData, image_size: int, batch_size: int, epo
         records.append({"epoch": epoch + 1, "train_loss": running / len(train_loader),
                         "test_accuracy": correct / len(test_set), "seconds": seconds,
                         "images_per_second": images / train_seconds})
+        if on_epoch_end is not None:
+            on_epoch_end(records[-1])
     return records
 
 
 # --------------------------------------------------------------------------- ours
 
 def our_loop(model, data: ImageData, image_size: int, batch_size: int, epochs: int, device: torch.device,
-             compile_mode: str | None) -> list[dict]:
+             compile_mode: str | None, on_epoch_end=None) -> list[dict]:
     history = train(model, data, recipe("short", epochs=epochs, batch_size=batch_size), image_size=image_size,
-                    device=device, compile=compile_mode or False, progress=False)
+                    device=device, compile=compile_mode or False, progress=False, on_epoch_end=on_epoch_end)
     return history.epochs
 
 
 # --------------------------------------------------------------------------- measuring
 
-def summary(name: str, records: list[dict], train_images: int) -> dict:
+def summary(name: str, records: list[dict], train_images: int, complete: bool = True) -> dict:
     """A loop's steady state: the epochs after the first (which compiles), or the only one."""
     steady = records[1:] or records
-    return {"loop": name, "epochs": records,
+    return {"loop": name, "epochs": records, "complete": complete,
             "train_images_per_s": sum(e["images_per_second"] for e in steady) / len(steady),
             "epoch_images_per_s": train_images * len(steady) / sum(e["seconds"] for e in steady)}
+
+
+class LoopTimes:
+    """How long the next loop will take, learned from the loops run so far.
+
+    An epoch's time is learned only from warm epochs (every epoch after a loop's first): the first
+    pays for start-up, the cuDNN autotuner and compiling, and would make every later loop look
+    slower than it is. What compiling costs is learned apart, from a compiled loop's first epoch
+    less its warm ones. Until there is a measurement, the guesses stand: ``guess`` seconds for a
+    compiled loop, a quarter of that for an eager one.
+    """
+
+    def __init__(self, guess: float):
+        self.guess, self.epoch, self.compiling = guess, None, None
+
+    def learn(self, records: list[dict], compiled: bool) -> None:
+        warm = [e["seconds"] for e in records[1:]]
+        if not warm:
+            return
+        self.epoch = max(self.epoch or 0.0, max(warm))
+        if compiled:
+            self.compiling = max(self.compiling or 0.0, records[0]["seconds"] - min(warm))
+
+    def expected(self, epochs: int, compiled: bool) -> float:
+        if self.epoch is None:
+            return self.guess if compiled else self.guess / 4
+        extra = (self.compiling if self.compiling is not None else self.guess) if compiled else 0.0
+        return extra + epochs * self.epoch
 
 
 def count_ops_per_step(run, steps: int) -> dict:
@@ -214,11 +263,12 @@ def count_ops_per_step(run, steps: int) -> dict:
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", choices=MODELS, default=None,
-                   help="gpu-study (default: the GPU study's baseline, 16 px), small-b0 (24 px), "
+                   help="gpu-study (default: the GPU study's base, 14 px), small-b0 (24 px), "
                         "b0-stem1-32 (torchvision's B0, stride-1 stem, 32 px), tiny (with --tiny)")
     p.add_argument("--data-root", default=None, help="read Fashion-MNIST from here (default: random images)")
     p.add_argument("--tiny", action="store_true", help="tiny data, tiny model, CPU: seconds, checks the machinery")
-    p.add_argument("--batch", type=int, default=None, help="images per step (default 512; 32 with --tiny)")
+    p.add_argument("--batch", type=int, default=None,
+                   help="images per step (default: the GPU study's batch for gpu-study, else 512; 32 with --tiny)")
     p.add_argument("--epochs", type=int, default=2, help="epochs per loop; the first is not counted unless alone")
     p.add_argument("--train-images", type=int, default=None)
     p.add_argument("--test-images", type=int, default=None)
@@ -228,22 +278,24 @@ def main(argv=None) -> dict:
                    help=f"our loop's compile modes to time, in order (default: {' '.join(OUR_MODES)})")
     p.add_argument("--workers", type=int, default=None, help="reference DataLoader workers (default: CPUs, at most 8)")
     p.add_argument("--budget-seconds", type=float, default=None,
-                   help="finish within this long: a loop starts only with --loop-seconds still left")
+                   help="finish within this long: a loop starts only when it is expected to end in time")
     p.add_argument("--loop-seconds", type=float, default=None,
-                   help="what one compiled loop is assumed to take, compile included (default 60; 5 with "
-                        "--tiny); an eager one a quarter of that")
+                   help="until a loop has been measured, what a compiled loop is assumed to take, compile "
+                        "included (default 60; 5 with --tiny); an eager one a quarter of that")
     p.add_argument("--count-ops", action="store_true", help="count operators per step (eager) instead of timing")
     p.add_argument("--device", default=None)
-    p.add_argument("--json", default=None, help="write the results here as they come")
+    p.add_argument("--json", default=None, help="write the results here as they come (after every epoch)")
     args = p.parse_args(argv)
+    if args.epochs < 1:
+        p.error(f"--epochs must be at least 1, got {args.epochs}.")
     started = time.monotonic()
     if args.tiny:
         torch.set_num_threads(1)   # a tiny model on a shared CPU: more threads only wait on each other
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() and not args.tiny else "cpu"))
     model_name = args.model or ("tiny" if args.tiny else "gpu-study")
-    batch = args.batch or (32 if args.tiny else 512)
+    batch = args.batch or (32 if args.tiny else study_batch() if model_name == "gpu-study" else 512)
     counting = args.count_ops
-    loop_seconds = args.loop_seconds if args.loop_seconds is not None else (5.0 if args.tiny else 60.0)
+    times = LoopTimes(args.loop_seconds if args.loop_seconds is not None else (5.0 if args.tiny else 60.0))
     # Counting needs the reference's per-image transforms out in worker processes, as on a GPU machine.
     workers = args.workers if args.workers is not None else (
         2 if counting else 0 if args.tiny else min(8, os.cpu_count() or 1))
@@ -251,11 +303,16 @@ def main(argv=None) -> dict:
         torch.backends.cudnn.benchmark = True
     data = make_data(args)
     where = describe(hardware(device))
+    blocker = None if counting else compile_blocker(device.type)
     out = {"device": where, "torch": torch.__version__, "model": model_name, "batch": batch, "data": repr(data),
-           "epochs": args.epochs, "loops": [], "skipped": []}
+           "epochs": args.epochs, "compiler": blocker or "found", "loops": [], "skipped": [], "fallbacks": []}
     print(f"{where}, torch {torch.__version__}: {model_name}, batch {batch}, {data}", flush=True)
 
     def save():
+        reference = next((loop for loop in out["loops"] if loop["loop"].startswith("reference")), None)
+        for loop in out["loops"]:
+            loop["ratio_to_reference"] = None if reference is None or counting else {
+                k: loop[k] / reference[k] for k in ("train_images_per_s", "epoch_images_per_s")}
         if args.json:
             Path(args.json).parent.mkdir(parents=True, exist_ok=True)
             temporary = Path(args.json + ".tmp")
@@ -263,52 +320,105 @@ def main(argv=None) -> dict:
             os.replace(temporary, args.json)
 
     def mode_of(name: str) -> str | None:
-        return None if name == "none" or counting else name
+        if name == "none" or counting:
+            return None
+        if blocker is not None:
+            out["fallbacks"].append(f"{name}: run eager instead of compiled: {blocker}")
+            return None
+        return name
 
-    reference_mode = mode_of(args.reference_compile)
-    loops = [(f"reference ({args.reference_compile if reference_mode else 'eager'})", reference_mode,
-              lambda m, size: reference_loop(m, data, size, batch, args.epochs, device, reference_mode, workers))]
-    for name in dict.fromkeys(["none"] if counting else args.ours):
-        loops.append((f"ours ({name if mode_of(name) else 'eager'})", mode_of(name),
-                      lambda m, size, mode=mode_of(name): our_loop(m, data, size, batch, args.epochs, device, mode)))
+    def reference(mode):
+        return (f"reference ({mode or 'eager'})", mode,
+                lambda m, size, each: reference_loop(m, data, size, batch, args.epochs, device, mode, workers, each))
+
+    loops = [reference(mode_of(args.reference_compile))]
+    ours = {}
+    for name in ["none"] if counting else args.ours:
+        mode = mode_of(name)
+        ours.setdefault(mode, (f"ours ({mode or 'eager'})", mode,
+                               lambda m, size, each, mode=mode: our_loop(m, data, size, batch, args.epochs, device,
+                                                                         mode, each)))
+    loops += list(ours.values())
     steps = len(data.train_labels) // batch
-    for name, mode, loop in loops:
-        left = None if args.budget_seconds is None else args.budget_seconds - (time.monotonic() - started)
-        needed = loop_seconds if mode else loop_seconds / 4
-        if left is not None and left < needed:
-            out["skipped"].append(f"{name}: {left:.0f} s of the {args.budget_seconds:.0f} s budget were left, "
-                                  f"it takes about {needed:.0f} s")
-            continue
-        torch.manual_seed(0)
-        model, size = build_model(model_name, data.channels, data.num_classes)
-        if args.count_ops:
-            counted = count_ops_per_step(lambda: loop(model, size), steps * args.epochs)
-            out["loops"].append({"loop": name, **counted})
-            print(f"{name:<24} {counted['ops_per_step']:8.1f} operators per step, "
-                  f"{counted['scalar_reads_per_step']:.1f} scalar reads", flush=True)
-        else:
-            try:
-                result = summary(name, loop(model, size), steps * batch)
-            except Exception as error:   # torchvision missing, out of memory, ...: the other loops still run
-                out["skipped"].append(f"{name}: failed ({type(error).__name__}: {str(error)[:300]})")
+    save()
+
+    def run_loops():
+        while loops:
+            name, mode, loop = loops.pop(0)
+            left = None if args.budget_seconds is None else args.budget_seconds - (time.monotonic() - started)
+            needed = times.expected(args.epochs, mode is not None)
+            if left is not None and left < needed:
+                out["skipped"].append(f"{name}: {left:.0f} s of the {args.budget_seconds:.0f} s budget were left, "
+                                      f"it takes about {needed:.0f} s")
                 save()
                 continue
-            out["loops"].append(result)
+            torch.manual_seed(0)
+            model, size = build_model(model_name, data.channels, data.num_classes)
+            if args.count_ops:
+                counted = count_ops_per_step(lambda: loop(model, size, None), steps * args.epochs)
+                out["loops"].append({"loop": name, **counted})
+                print(f"{name:<24} {counted['ops_per_step']:8.1f} operators per step, "
+                      f"{counted['scalar_reads_per_step']:.1f} scalar reads", flush=True)
+                save()
+                continue
+            done = []
+
+            def each_epoch(record, name=name, done=done):
+                """Saved after every epoch: a window that stops this stage keeps what finished."""
+                done.append(dict(record))
+                partial = summary(name, done, steps * batch, complete=False)
+                if out["loops"] and out["loops"][-1]["loop"] == name:
+                    out["loops"][-1] = partial
+                else:
+                    out["loops"].append(partial)
+                print(f"  {name}: epoch {record['epoch']} of {args.epochs} in {record['seconds']:.1f} s", flush=True)
+                save()
+
+            try:
+                result = summary(name, loop(model, size, each_epoch), steps * batch)
+            except Exception as error:   # torchvision missing, out of memory, a failed compile...: the others still run
+                if out["loops"] and out["loops"][-1]["loop"] == name:
+                    out["loops"].pop()
+                why = f"{type(error).__name__}: {str(error)[:300]}"
+                if name.startswith("reference") and mode is not None:   # the ratios need a reference: run it eager
+                    out["fallbacks"].append(f"{name}: failed ({why}); run eager instead")
+                    loops.insert(0, reference(None))
+                else:
+                    out["skipped"].append(f"{name}: failed ({why})")
+                save()
+                continue
+            times.learn(result["epochs"], compiled=mode is not None)
+            if out["loops"] and out["loops"][-1]["loop"] == name:
+                out["loops"][-1] = result
+            else:
+                out["loops"].append(result)
             print(f"{name:<24} {result['train_images_per_s']:>10,.0f} train img/s "
                   f"{result['epoch_images_per_s']:>10,.0f} epoch img/s", flush=True)
+            save()
+
+    try:
+        run_loops()
+    except KeyboardInterrupt:   # a window's stop: every finished epoch is in the JSON already
+        out["stopped"] = "interrupted; the loop under way keeps the epochs it finished (complete: false)"
         save()
-    reference = next((loop for loop in out["loops"] if loop["loop"].startswith("reference")), None)
-    if reference is not None and not counting:
-        for loop in out["loops"]:
-            loop["ratio_to_reference"] = {k: loop[k] / reference[k] for k in ("train_images_per_s", "epoch_images_per_s")}
-        print(f"\nours over {reference['loop']} (training part, whole epoch):")
+        raise SystemExit(130)
+    reference_loop_done = next((loop for loop in out["loops"] if loop["loop"].startswith("reference")), None)
+    if reference_loop_done is not None and not counting:
+        print(f"\nours over {reference_loop_done['loop']} (training part, whole epoch):")
         for loop in out["loops"][1:]:
             print(f"  {loop['loop']:<26} {loop['ratio_to_reference']['train_images_per_s']:.2f}x "
                   f"{loop['ratio_to_reference']['epoch_images_per_s']:.2f}x")
-    for note in out["skipped"]:
-        print("skipped:", note)
+    for note in out["fallbacks"] + out["skipped"]:
+        print("note:", note)
+    out["seconds"] = round(time.monotonic() - started, 1)
     save()
     return out
+
+
+def study_batch() -> int:
+    """The GPU study's batch: the loop is timed as the study trains."""
+    from effnet_lib.learn.studies import study
+    return study("figures", "gpu").recipe.batch_size
 
 
 if __name__ == "__main__":

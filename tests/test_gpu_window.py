@@ -82,8 +82,9 @@ def test_the_window_imports_with_the_course_extras_hidden(gpu_machine_env):
                 raise SystemExit(f"{hidden} was not hidden: the check below would prove nothing")
         import effnet_lib as en
         import effnet_lib.learn.experiments, effnet_lib.learn.train, effnet_lib.learn.studies
+        import effnet_lib.learn.study_runner, effnet_lib.learn.study_results
         en.efficientnet("small-b0", 10)
-        for name in ("gpu_window", "throughput", "train_throughput"):
+        for name in ("gpu_window", "throughput", "train_throughput", "compiler_check"):
             spec = importlib.util.spec_from_file_location(name, f"benchmarks/{name}.py")
             sys.modules[name] = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(sys.modules[name])
@@ -95,7 +96,8 @@ def test_the_window_imports_with_the_course_extras_hidden(gpu_machine_env):
 
 
 def _earlier_results(path: Path, env: dict) -> str:
-    """A results file with one finished smoke run, as an earlier window would have left it."""
+    """A results file with the base's finished smoke runs (and their kept weights beside it), as an
+    earlier window would have left it."""
     done = subprocess.run([sys.executable, "-m", "effnet_lib.learn.experiments", "run", "figures", "--preset", "smoke",
                            "--results", str(path), "--strategies", "baseline", "--no-progress"],
                           cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=300)
@@ -114,20 +116,31 @@ def test_the_window_runs_end_to_end_on_tiny_data_and_leaves_files_the_device_bri
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:] + log[-3000:]
 
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert files == ["figures-smoke.jsonl", "throughput.json", "train_loop.json", "window.json", "window.log"]
+    assert files == ["figures-smoke.jsonl", "figures-smoke.weights.pt", "throughput.json", "train_loop.json",
+                     "window.json", "window.log"]
     window = _load("gpu_window")
     assert len(files) <= window.MAX_FILES and window.check_outputs(out) == []
 
     record = json.loads((out / "window.json").read_text())
     assert set(record["stages"]) == {"study", "throughput", "train_loop"}
     assert all(stage["exit"] == 0 for stage in record["stages"].values()), record
+    assert record["studies"] == ["figures"] and record["stages"]["study"]["unfinished"] == []
+    assert record["compiler"] == "found" or "compiler" in record["compiler"]
 
-    # The study continued from the earlier file: its run was not repeated, new runs were appended.
+    # The study continued from the earlier file: its runs were not repeated, new runs were appended.
     lines = (out / "figures-smoke.jsonl").read_text().splitlines()
     assert lines[:len(earlier_lines)] == earlier_lines and len(lines) > len(earlier_lines)
-    keys = [json.loads(line)["key"] for line in lines]
-    assert len(keys) == len(set(keys))
+    from effnet_lib.learn.studies import study
+    from effnet_lib.learn.study_results import load_trained_models, read_results
+
+    records, set_aside = read_results(out / "figures-smoke.jsonl", study("figures", "smoke"))
+    assert set_aside == [] and len(records) == len(lines)
+    assert len({r.run_id for r in records}) == len(records)
     assert f"{len(earlier_lines)} of " in log and "runs done" in log
+    # The kept models came back with the records that promise them, the earlier window's included.
+    kept = load_trained_models("figures", "smoke", results=out / "figures-smoke.jsonl")
+    keep = study("figures", "smoke").keep_weights
+    assert len(kept) == len([r for r in records if r.group in keep]) >= len(earlier_lines)
 
     throughput = json.loads((out / "throughput.json").read_text())
     assert {row["mode"] for row in throughput["rows"]} == {"eager", "compile"}
@@ -172,11 +185,18 @@ def test_what_the_device_would_not_bring_back_is_named(tmp_path):
     assert "odd name.txt: a name with characters" in problems
 
 
-def test_the_window_continues_the_file_the_course_reads():
-    from effnet_lib.learn.experiments import results_path
-    from effnet_lib.learn.studies import study
+def test_the_window_continues_the_files_the_course_reads():
+    from effnet_lib.learn.studies import STUDIES, study
+    from effnet_lib.learn.study_results import results_path, weights_path
 
-    assert _load("gpu_window").COMMITTED_RESULTS == results_path(study("figures", "gpu"))
+    window = _load("gpu_window")
+    gpu = study("figures", "gpu")
+    committed = window.results_file(window.COMMITTED, "figures", "gpu")
+    assert committed == results_path(gpu)
+    assert window.weights_file(committed) == weights_path(results_path(gpu))
+    # Every study with a GPU preset runs in the window, a pilot before the study that reuses its runs.
+    assert window.window_studies() == [name for name in ("pilot", "figures") if "gpu" in STUDIES[name]]
+    assert "figures" in window.window_studies()
 
 
 def test_the_gpu_schedule_fits_nine_minutes_and_the_device_limits():
@@ -185,3 +205,79 @@ def test_the_gpu_schedule_fits_nine_minutes_and_the_device_limits():
     stop_grace = 10   # Stage.finish's SIGINT grace after the last deadline
     assert gpu.window_end + stop_grace <= 9 * 60 <= 600 - 30     # within the run call's 600 s, with room to spare
     assert gpu.study_end >= 5 * 60 and gpu.study_end + gpu.throughput_seconds <= gpu.window_end - gpu.loop_seconds
+
+
+# --------------------------------------------------------------------------- the stages' own fixes
+
+def test_without_a_compiler_the_compiled_loops_run_eager_and_say_why(tmp_path):
+    out = tmp_path / "loop.json"
+    env = {**os.environ, "CXX": str(tmp_path / "no-such-g++"), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(REPOSITORY / "benchmarks" / "train_throughput.py"), "--tiny",
+                           "--epochs", "1", "--train-images", "64", "--test-images", "32",
+                           "--reference-compile", "default", "--ours", "none", "default", "--json", str(out)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert [loop["loop"] for loop in result["loops"]] == ["reference (eager)", "ours (eager)"]
+    assert "no C++ compiler" in result["compiler"] and "no-such-g++" in result["compiler"]
+    assert len(result["fallbacks"]) == 2 and all("run eager instead" in f for f in result["fallbacks"])
+
+
+@pytest.mark.slow
+def test_without_a_compiler_the_throughput_table_times_eager_rows_only(tmp_path):
+    out = tmp_path / "throughput.json"
+    env = {**os.environ, "CXX": str(tmp_path / "no-such-g++"), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(REPOSITORY / "benchmarks" / "throughput.py"), "--cpu", "--models",
+                           "effnet_lib small-b0", "--modes", "eager", "compile", "--steps", "1", "--warmup", "1",
+                           "--json", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert [row["mode"] for row in result["rows"]] == ["eager"]
+    assert "no C++ compiler" in result["compiler"]
+    assert any("compile" in s and "timed eager only" in s for s in result["skipped"])
+
+
+def test_the_compiler_check_names_what_is_missing(monkeypatch, tmp_path):
+    check = _load("compiler_check")
+    monkeypatch.setenv("CXX", str(tmp_path / "nothing"))
+    assert "no C++ compiler" in check.compile_blocker("cpu")
+    monkeypatch.setenv("CC", str(tmp_path / "nothing"))
+    assert "no C compiler" in check.compile_blocker("cuda:0")
+    monkeypatch.setenv("PATH", str(tmp_path))          # no gcc, no clang, no g++ to be found
+    monkeypatch.delenv("CC")
+    monkeypatch.delenv("CXX")
+    assert "gcc or clang" in check.compile_blocker("cuda")
+    assert "the default, g++" in check.compile_blocker("cpu")
+    compiler = tmp_path / "g++"
+    compiler.write_text("#!/bin/sh\n")
+    compiler.chmod(0o755)
+    assert check.compile_blocker("cpu") is None
+
+
+def test_the_loop_estimate_learns_from_warm_epochs_not_the_cold_first():
+    times = _load("train_throughput").LoopTimes(guess=60)
+    assert (times.expected(2, compiled=True), times.expected(2, compiled=False)) == (60, 15)   # nothing measured yet
+    times.learn([{"seconds": 9.0}, {"seconds": 2.0}], compiled=False)      # a cold first epoch, then a warm one
+    assert times.expected(3, compiled=False) == 6.0
+    assert times.expected(3, compiled=True) == 60 + 6.0                    # compiling not measured yet: the guess
+    times.learn([{"seconds": 42.0}, {"seconds": 1.5}, {"seconds": 1.5}], compiled=True)
+    assert times.expected(3, compiled=True) == 40.5 + 6.0                  # compile measured; warm epochs: slowest seen
+
+
+def test_the_training_loop_comparison_is_saved_after_its_first_epoch(tmp_path, monkeypatch):
+    bench = _load("train_throughput")
+
+    def stopped_after_one_epoch(model, data, size, batch, epochs, device, mode, workers, on_epoch_end=None):
+        on_epoch_end({"epoch": 1, "train_loss": 2.0, "test_accuracy": 0.3, "seconds": 4.0, "images_per_second": 50.0})
+        raise KeyboardInterrupt            # the window's stop, in the middle of the second epoch
+
+    monkeypatch.setattr(bench, "reference_loop", stopped_after_one_epoch)
+    out = tmp_path / "loop.json"
+    with pytest.raises(SystemExit) as stopped:
+        bench.main(["--tiny", "--epochs", "3", "--reference-compile", "none", "--ours", "none", "--json", str(out)])
+    assert stopped.value.code == 130
+    saved = json.loads(out.read_text())
+    (loop,) = saved["loops"]
+    assert loop["loop"] == "reference (eager)" and loop["complete"] is False
+    assert [e["epoch"] for e in loop["epochs"]] == [1] and loop["train_images_per_s"] == 50.0
+    assert "interrupted" in saved["stopped"]
