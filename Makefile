@@ -39,7 +39,7 @@ PYTEST_ARGS ?=
 # JupyterLab refuses to run as root unless told that this is on purpose (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab lab-instructor test setup system-course system-test clean
+.PHONY: lab lab-instructor test test-fast setup system-course system-test clean
 
 # The server's root is the whole course (notebooks/, exercises/, solutions/answers/), and the lab opens on notebook 0.
 lab: $(call stamp,course) system-course
@@ -48,8 +48,15 @@ lab: $(call stamp,course) system-course
 lab-instructor: $(call stamp,instructor) system-course
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
 
+# Two pytest workers (pytest-xdist): the suite's kernels, notebooks and training runs wait on each other less.
+TEST_WORKERS ?= 2
 test: $(call stamp,test) system-test
-	$(BIN)/python -m pytest -ra --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -ra --durations=15 -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# A maintainer's inner loop: everything that starts no kernel, trains nothing, runs no notebook and no browser.
+FAST_TIER := not kernel and not training and not notebook and not browser and not slow
+test-fast: $(call stamp,test)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "$(FAST_TIER)" $(PYTEST_ARGS)
 
 setup: $(call stamp,course)
 

@@ -126,10 +126,10 @@ def test_a_rival_further_than_the_tolerance_is_refused():
 
 def test_the_pilot_trains_the_base_first_and_its_recipe_trial_last():
     runs = plan(study("pilot", "cpu"))
-    assert [(r.variant.strategy, r.seed) for r in runs[:5]] == [("baseline", s) for s in range(5)]
-    assert [r.variant.group for r in runs[5:11]] == ["phi=1"] * 3 + ["phi=2"] * 3
-    assert {r.variant.strategy for r in runs[5:11]} == {"depth", "width", "resolution"}
-    assert all(r.seed == 0 for r in runs[5:]) and runs[-1].variant.recipe_changes
+    assert [(r.variant.strategy, r.seed) for r in runs[:4]] == [("baseline", s) for s in range(4)]
+    assert [r.variant.group for r in runs[4:10]] == ["phi=1"] * 3 + ["phi=2"] * 3
+    assert {r.variant.strategy for r in runs[4:10]} == {"depth", "width", "resolution"}
+    assert all(r.seed == 0 for r in runs[4:]) and runs[-1].variant.recipe_changes and len(runs) == 11
 
 
 def test_the_figures_study_runs_first_seeds_then_the_others():
@@ -391,6 +391,7 @@ def test_the_study_is_what_notebooks_2_and_5_say_it_is():
     assert (min(shape.channels), max(shape.channels)) == (8, 48) and s.base.channel_divisor == 4
     assert shape.repeats[0] == shape.repeats[-1] == 1 and not s.base.scale_end_stages
     assert s.max_image_size == 28 and s.validation_images == 10_000 and s.seeds == (0, 1, 2)
+    assert s.recipe.epochs == 4 and s.train_images is None       # "four epochs of 50,000 images"
     # "phi = 1 adds a block to stages 2 to 6, phi = 2 adds another to the three longest"
     repeats = {phi: network_shape(_networks(s, phi)["compound"]).repeats for phi in (1.0, 2.0)}
     assert [b - a for a, b in zip(shape.repeats, repeats[1.0])] == [0, 1, 1, 1, 1, 1, 0]

@@ -193,7 +193,7 @@ if results:
 
 # %% [markdown]
 # Compare these with the paper's reading with care. The paper's curves come from B0 trained for 350 epochs on
-# 224-560 px photos; ours from a network of under 200,000 parameters trained for two epochs on 14-28 px images.
+# 224-560 px photos; ours from a network of under 200,000 parameters trained for four epochs on 14-28 px images.
 # A curve that keeps rising here may only be short of training, and one that flattens may have met the data's
 # 28 px rather than the network's limits. Where a curve here does not flatten, the sentences above say so; the
 # paper's claim stays the paper's.

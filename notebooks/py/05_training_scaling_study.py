@@ -65,7 +65,7 @@ SMOKE = os.environ.get("EFFNET_SMOKE") == "1"
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 PRESET = "smoke" if SMOKE else ("gpu" if DEVICE == "cuda" else "cpu")   # the size of the live run
 SHOW = ["gpu", "cpu"] if not SMOKE else ["smoke"]   # stored studies to plot, best first
-LIVE_IMAGES = 10_000              # training images of the live run (the study's runs saw 50,000 twice)
+LIVE_IMAGES = 10_000              # training images of the live run (the study's runs saw 50,000 four times)
 RERUN: list[str] = []             # strategies to retrain live, e.g. ["baseline", "compound"]
 THREADS = 1 if DEVICE == "cpu" else None   # CPU threads: 1 is fastest on a busy shared machine
 
@@ -126,8 +126,8 @@ print(f"compound at phi = 1: {en.cost(earlier_phi1, num_classes=10).multiply_add
 # resolution rival finds real detail, never an upsampled copy.
 #
 # **Width and depth** pay only if the base is short of capacity and the schedule lets a bigger network use it.
-# The base is narrow (8 to 48 channels), and the pilot below measured whether two epochs of 50,000 images
-# separate the networks at all.
+# The base is narrow (8 to 48 channels), and the pilots below measured how many passes over the 50,000 training
+# images a bigger network needs before its extra capacity shows.
 #
 # **Eq. 3 must survive rounding.** Channels round to multiples of 4 (the reference's `depth_divisor` is 8; at
 # these widths a 10% step would round to nothing) and the stages keep B0's repeats, with Lite's rule that the
@@ -212,7 +212,7 @@ print(f"nearest resolution rival at phi = 2 without the limit: {free.network.ima
 # ## The pilots: could this design show the effect at all?
 #
 # Before the study, a cheap pilot asks Figure 3's question on the validation split: does each dimension alone
-# pay from 1x to about 2x the cost, and pay less after? It trains the base with five seeds (to measure the seed
+# pay from 1x to about 2x the cost, and pay less after? It trains the base with four seeds (to measure the seed
 # noise) and each single-dimension rival of $\phi = 1$ and $\phi = 2$ with one seed, plus the base with a few
 # changes to the recipe. The study runs only if every dimension passes.
 #
@@ -252,7 +252,7 @@ print(studies.PILOT_DECISION)
 #
 # `study_runner.train_run` is the call that trained every stored run: the same network, recipe, seed and data
 # split. Here it runs one epoch on `LIVE_IMAGES` images so that it ends in a minute or two on a CPU; the stored
-# runs saw all 50,000 images twice. The bar counts optimiser steps.
+# runs saw all 50,000 images four times. The bar counts optimiser steps.
 
 # %%
 live = studies.study("figures", PRESET)
@@ -368,7 +368,7 @@ display(plots.table(["strategy", "group", "input", "last map", "blocks", "widest
 # on how long a model trains and whether it overfits. Dollár et al. (2021, "Fast and Accurate Model Scaling")
 # compared scaling rules at equal FLOPS and found the differences between them small, and that the rule which
 # scales mostly width runs fastest, since it adds the fewest activations. Read this study's result beside those:
-# a 14 px Fashion-MNIST base trained for two epochs is one regime, not ImageNet at 350 epochs.
+# a 14 px Fashion-MNIST base trained for four epochs is one regime, not ImageNet at 350 epochs.
 #
 # ## Rerun any part yourself
 #
@@ -408,7 +408,7 @@ for group in dict.fromkeys(c.group for c in comparisons):
 # 1. The earlier study trained every network for 312 steps at 16 px. Name two reasons it could not have shown
 #    compound scaling winning, whatever the truth.
 # 2. Why does the pilot hold the resolution rival at 28 px at $\phi = 2$, and why is 29 px allowed to lose?
-# 3. The pilot trained the rivals with one seed and the base with five. What does each of the two numbers buy?
+# 3. The pilot trained the rivals with one seed and the base with four. What does each of the two numbers buy?
 # 4. Why is the test set measured once per run, after its last epoch, and never used to choose the recipe?
 # 5. A difference of 0.3 points has the interval [-0.1, +0.7]. What can you conclude, and what would you need to
 #    conclude more?
