@@ -159,8 +159,16 @@ def test_the_pilots_findings_say_whether_the_design_passes(study_records):
     lines = study_plots.pilot_findings(pilot)
     assert lines[-1].startswith("The design passes")
     stalled = [replace(r, validation_accuracy=0.80) if r.strategy == "depth" else r for r in pilot]
-    assert study_plots.pilot_findings(stalled)[-1] == ("The design does not pass: depth does not both pay beyond "
-                                                       "noise and then pay less.")
+    first_step_short = ("The design does not pass: depth does not pay beyond noise from 1x to about 2x the cost, "
+                        "whatever a second step shows.")
+    assert study_plots.pilot_findings(stalled)[-1] == first_step_short
+    # The first step alone decides that half of the rule: a pilot without its second step is judged already.
+    assert study_plots.pilot_findings([r for r in stalled if r.group != "phi=2"])[-1] == first_step_short
+    # One that pays at the first step and more at the second has not flattened.
+    steep = [replace(r, validation_accuracy=r.validation_accuracy + 0.05) if (r.strategy, r.group) == ("depth", "phi=2")
+             else r for r in pilot]
+    assert study_plots.pilot_findings(steep)[-1] == ("The design does not pass: depth does not both pay beyond "
+                                                     "noise and then pay less.")
 
 
 def test_table_rows_carry_the_interval_and_every_seed(study_records):

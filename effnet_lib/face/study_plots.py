@@ -233,7 +233,11 @@ def findings(records: Sequence[RunRecord], metric: str = "test_accuracy") -> lis
     for group in dict.fromkeys(c.group for c in comparisons):
         at = [c for c in comparisons if c.group == group]
         compound = at[0].compound
-        text = (f"At {group} ({compound.cost_ratio:.2f}x the base's multiply-adds, {compound.n} seeds each): compound "
+        counts = {compound.n, *(c.rival.n for c in at)}
+        seeds = (f"{compound.n} seed{'s' if compound.n > 1 else ''} each" if len(counts) == 1 else
+                 f"compound {compound.n} seed{'s' if compound.n > 1 else ''}, "
+                 + ", ".join(f"{c.rival.strategy} {c.rival.n}" for c in at))
+        text = (f"At {group} ({compound.cost_ratio:.2f}x the base's multiply-adds, {seeds}): compound "
                 f"{_pct(compound.mean)}; against " + "; ".join(
                     f"{c.rival.strategy} ({c.rival.cost_ratio:.2f}x) {_pct(c.rival.mean)}: {_points(c.gap)}, "
                     f"{_verdict(c.gap)}" for c in at) + ".")
@@ -285,6 +289,11 @@ def pilot_findings(records: Sequence[RunRecord]) -> list[str]:
     checks = analysis.pilot_checks(summaries, noise)
     for check in checks:
         lines.append(_observation_1(check))
+    short = [c.dimension for c in checks if not c.pays]
+    if short:    # the first step decides this half of the rule: no second step can make it pay
+        lines.append("The design does not pass: " + ", ".join(short) + (" does" if len(short) == 1 else " do")
+                     + " not pay beyond noise from 1x to about 2x the cost, whatever a second step shows.")
+        return lines
     if len(checks) < len(SINGLE_DIMENSIONS) or any(c.later_gain is None for c in checks):
         lines.append("The pilot is not complete: every dimension needs its two steps before the design can be judged.")
         return lines

@@ -348,7 +348,18 @@ instead of two, and at twice the cost depth alone gained +0.1 points [-0.4, +0.6
 (+0.5 points [+0.1, +1.0]) and resolution (+1.0 points [+0.5, +1.5]) paid. Two epochs left the base short of
 training and gave a deeper network no time to use its blocks: the design failed. Passes over the data, not
 optimiser steps, were short (smaller batches, more steps, gained nothing), so the study trains every network
-for four epochs, and the second pilot (pilot-cpu) checks the design again at four before the study runs."""
+for four epochs, and the second pilot (pilot-cpu) checks the design again at four before the study runs.
+
+The second pilot (pilot-cpu: four epochs; the base with four seeds, a seed noise of 0.13 points) failed too. At
+about twice the cost depth alone gained +0.1 points [-0.4, +0.5] and width +0.4 points [-0.0, +0.9], both within
+noise; only resolution paid, +0.8 points [+0.3, +1.2]. A first step that does not pay fails the design whatever the
+second step shows, so the pilot's phi = 2 rivals and its eight-epoch trial were not run. Four epochs did not
+rescue depth, and the stage table says why: the base's receptive field spans its 14 px image by Table 1's stage 4,
+so 10 of the 14 blocks the depth rival adds work on features that already see the whole image. Depth can only pay
+on images larger than the base's early field (the issue's cluttered canvas), at several times this design's cost
+per run. So the figures study (figures-cpu) stays partial: its compound model at phi = 1 trained with one seed beside
+the pilot, its rivals are the pilot's, and its base has three seeds; enough for notebook 6's class activation maps
+and a first Figure 8 comparison with wide intervals, not for the study's verdict."""
 
 _NOTES = {"smoke": "seconds on the generated data: checks the machinery only",
           "cpu": "a 2-core CPU: 50,000 training images four times, 10,000 for validation, the 10,000 test images once",

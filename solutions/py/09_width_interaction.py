@@ -163,11 +163,11 @@ from effnet_lib.learn.study_results import best_results
 study, records = best_results("figures")
 stored = [dict(depth=r.depth, width=r.width, resolution=r.resolution, seed=r.seed, multiply_adds=r.multiply_adds,
                accuracy=r.test_accuracy) for r in records]
-if not stored:
-    print("No stored results of the study yet: run notebook 5 (or `python -m effnet_lib.learn.experiments`) first.")
+baseline = over_seeds(stored, 1.0, 1.0, 1.0) if stored else None
+if baseline is None:
+    print("No stored run of the study's base yet: run notebook 5 (or `python -m effnet_lib.learn.experiments`) first.")
 else:
     print(f"Study {study.label}: {len(stored)} runs")
-    baseline = over_seeds(stored, 1.0, 1.0, 1.0)
 
     def show(p):
         return (f"{p['multiply_adds'] / baseline['multiply_adds']:5.2f}x the base's multiply-adds, accuracy "
