@@ -19,9 +19,7 @@ NAMES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
 # Notebooks whose owners have not yet linked their exercises or stamped their times: strict, so an entry
 # must go once they have.
 LINKS_AWAITED: set[str] = set()
-# Notebook 8 takes minutes even idle: its run waits for the course's final timing run.
-TIMES_AWAITED = {"02_scaling_dimensions", "05_training_scaling_study", "06_class_activation_maps",
-                 "07_scaling_other_convnets", "08_latency_and_transfer", "09_after_efficientnet"}
+TIMES_AWAITED: set[str] = set()
 
 
 def readme_exercises() -> dict[str, tuple[str, ...]]:

@@ -91,7 +91,8 @@ def _axes_labels(ax, title: str, metric: str) -> None:
 
 
 def _wrap(text: str, width: int = 110) -> str:
-    return "\n".join(textwrap.wrap(text, width))
+    """Each line of ``text`` wrapped on its own: a title's first line stays apart from what follows."""
+    return "\n".join(wrapped for line in text.split("\n") for wrapped in textwrap.wrap(line, width))
 
 
 def _bars_note(summaries: Sequence[NetworkSummary]) -> str:

@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/effnet-course/efficientnet-explorable/blob/main/notebooks/02_scaling_dimensions.ipynb)
 #
+# **CPU time:** 6 s on an idle 2-core CPU (no busy run measured yet).
+#
 # The usual way to make a ConvNet stronger is to turn one knob: more layers (ResNet-18 to ResNet-200),
 # more channels (wide ResNets, MobileNet's width multiplier), or larger input images. Section 3.2 of the paper
 # turns each knob of B0 on its own and reports the same pattern every time: accuracy rises, then flattens
@@ -165,9 +167,11 @@ print(f"{TARGET:g} x the FLOPS buys {fits['width']:.2f} x the width or {fits['re
 # curves as rising quickly, then flattening near 80% (its Observation 1). Reproducing that on ImageNet is far
 # beyond a course budget, so notebook 5 runs the same experiment in small: a 14 px B0-like base on
 # Fashion-MNIST (whose images are 28 px, so no network sees an upsampled image), scaled in each dimension to
-# the costs of the compound models at $\phi = 1$ and $2$, three seeds each, tested once on the 10,000 test
-# images. Its results ship with the course (`data/results/figures-cpu.jsonl`; a GPU study replaces them when it
-# has been run). The cell below plots the best stored study and says which it is.
+# the cost of the compound model at $\phi = 1$ (a GPU study adds $\phi = 2$ and $3$), each network trained with
+# up to three seeds and tested once on the 10,000 test images. Its results ship with the course
+# (`data/results/figures-cpu.jsonl`; a GPU study replaces them when it has been run). The cell below plots the
+# best stored study and says which it is and how many runs it holds; notebook 5 shows the pilots that checked
+# the design.
 
 # %%
 from effnet_lib.face import study_plots

@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/effnet-course/efficientnet-explorable/blob/main/notebooks/05_training_scaling_study.ipynb)
 #
+# **CPU time:** 58 s on an idle 2-core CPU (no busy run measured yet).
+#
 # Notebooks 2 and 3 counted what scaling *costs*. This one measures what it *buys*. We train a small
 # EfficientNet and its depth-, width-, resolution- and compound-scaled variants on Fashion-MNIST and compare
 # them at equal multiply-adds, as the paper's Figures 3 and 8 do on ImageNet. You will
@@ -244,7 +246,28 @@ study_plots.figure_3(pilot, "validation_accuracy", title="The second pilot: Figu
 plt.show()
 for line in study_plots.pilot_findings(pilot):
     print("-", line)
-print("\nWhat was decided, as written where the study is defined (studies.PILOT_DECISION):\n")
+
+# %% [markdown]
+# **Why depth may not pay on this base.** Section 3.2's reason for depth is that a bigger image needs more layers
+# to see all of it. Here the receptive field (the pixels that can reach one output, computed from the stage table)
+# spans the whole 14 px image early, so most of the blocks a depth rival adds look at an image they already see
+# whole; the same flaw the earlier study had, at a smaller scale:
+
+# %%
+from effnet_lib.rules.receptive_field import first_stage_seeing_everything
+
+pilot_base = pilot_study.base
+depth_rival = next(v for v in studies.compound_set(pilot_study, 1.0) if v.strategy == "depth").network(pilot_base)
+whole = first_stage_seeing_everything(pilot_base)       # Table 1's numbering: stage 1 is the stem
+fields = stage_fields(pilot_base)
+added = [d.repeats - b.repeats for b, d in zip(pilot_base.stages, depth_rival.stages)]
+late = sum(added[whole - 1:])            # pilot_base.stages[0] is Table 1's stage 2: these are the stages after `whole`
+print(f"the base ({pilot_base.image_size} px): receptive field {fields[whole - 1].receptive_field} px after "
+      f"stage {whole} of {len(fields)}, so every stage after it starts from features that see the whole image")
+print(f"the depth rival at phi = 1 adds {sum(added)} blocks ({added} per stage); {late} of them sit in those later stages")
+
+# %%
+print("What was decided, as written where the study is defined (studies.PILOT_DECISION):\n")
 print(studies.PILOT_DECISION)
 
 # %% [markdown]
@@ -282,6 +305,11 @@ print(f"{record.label}: {record.data.train_images:,} training images, validation
 # ```
 #
 # The cell below loads the best stored study (the GPU one when it exists) and says what made it.
+#
+# The second pilot did not pass (above), so the CPU study was not run in full. What is stored is its first seed of
+# every network at $\phi = 1$ (the compound model trained beside the pilot, the rivals reused from it) and the base's
+# first three seeds: enough for Figure 8's first comparison and for notebook 6's class activation maps, with
+# intervals as wide as one seed per network leaves them. The cell says how many seeds each network has.
 
 # %%
 shown, results = study_results.best_results("figures", SHOW, folder=RESULTS)

@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/effnet-course/efficientnet-explorable/blob/main/notebooks/07_scaling_other_convnets.ipynb)
 #
+# **CPU time:** 4 s on an idle 2-core CPU (no busy run measured yet).
+#
 # Is compound scaling a property of EfficientNet-B0, or a rule for ConvNets in general? Before it
 # scales its own baseline, the paper (Section 5.1, Table 3) tries the rule on three networks that
 # were designed by hand: MobileNetV1, MobileNetV2 and ResNet-50. Each one is made about four times
