@@ -436,6 +436,9 @@ def test_what_notebook_5_says_the_stored_cpu_study_holds_is_what_it_holds():
         seeds.setdefault((r.strategy, r.group), set()).add(r.seed)
     assert seeds == {("baseline", "baseline"): {0, 1, 2}, **{(s, "phi=1"): {0} for s in
                                                              ("compound", "depth", "width", "resolution")}}
+    # "Four epochs are not a plateau either": every seed of the base still rose over its last epoch.
+    if "Four epochs are not a plateau" in text:
+        assert study_plots.last_epoch_rise(pilot).endswith("still rising in every seed: no plateau yet.")
 
 
 def test_every_number_of_the_pilot_decision_is_one_the_stored_pilots_compute():

@@ -196,3 +196,21 @@ def test_results_of_two_studies_are_not_drawn_on_one_axis(study_records):
         study_plots.figure_8(study_records + [other])
     with pytest.raises(ValueError, match="no results"):
         study_plots.figure_8([])
+
+
+def test_the_last_epochs_rise_says_whether_the_base_was_still_rising():
+    from effnet_lib.results.records import Epoch
+
+    def base(seed, accuracies):
+        epochs = tuple(Epoch(epoch=i + 1, train_loss=1.0, train_accuracy=a, validation_loss=1.0, validation_accuracy=a,
+                             lr=1e-3, seconds=1.0, images_per_second=100.0) for i, a in enumerate(accuracies))
+        return replace(_run("baseline", "baseline", seed=seed, accuracy=accuracies[-1], madds=1_000_000), epochs=epochs)
+
+    rising = [base(0, (0.80, 0.85)), base(1, (0.81, 0.84))]
+    assert study_plots.last_epoch_rise(rising) == ("Over its last epoch (1 to 2) the base's validation accuracy moved "
+                                                   "+3.0 to +5.0 points (2 seeds): still rising in every seed: "
+                                                   "no plateau yet.")
+    mixed = [base(0, (0.80, 0.81)), base(1, (0.81, 0.80))]
+    assert study_plots.last_epoch_rise(mixed).endswith("rising in some seeds and falling in others.")
+    with pytest.raises(ValueError, match="two epochs or more"):
+        study_plots.last_epoch_rise([base(0, (0.80,))])

@@ -187,9 +187,26 @@ def learning_curves(records: Sequence[RunRecord]):
     ax.set_ylabel("validation accuracy (%)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    ax.set_title(_wrap("The base's validation accuracy after each epoch, and the recipe trials (one seed each)\n"
-                       + describe_study(records)), fontsize=9)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    trials = ", and the recipe trials (one seed each)" if any(r.recipe_changes for r in records) else ""
+    ax.set_title(_wrap(f"The base's validation accuracy after each epoch{trials}\n" + describe_study(records)),
+                 fontsize=9)
     return fig
+
+
+def last_epoch_rise(records: Sequence[RunRecord]) -> str:
+    """Whether the base was still rising at its last epoch: its validation accuracy's change over that epoch,
+    seed by seed (the schedule question a pilot asks before the study trusts its epochs)."""
+    base = [r for r in records if r.strategy == "baseline" and not r.recipe_changes and len(r.epochs) > 1]
+    if not base:
+        raise ValueError("no run of the base with two epochs or more; the last epoch's rise needs one.")
+    rises = sorted(100 * (r.epochs[-1].validation_accuracy - r.epochs[-2].validation_accuracy) for r in base)
+    last = base[0].epochs[-1].epoch
+    verdict = ("still rising in every seed: no plateau yet" if rises[0] > 0 else
+               "falling in every seed" if rises[-1] < 0 else "rising in some seeds and falling in others")
+    span = f"{rises[0]:+.1f}" if len(rises) == 1 else f"{rises[0]:+.1f} to {rises[-1]:+.1f}"
+    return (f"Over its last epoch ({last - 1} to {last}) the base's validation accuracy moved {span} points "
+            f"({len(rises)} seed{'s' if len(rises) > 1 else ''}): {verdict}.")
 
 
 # --------------------------------------------------------------------------- what the data shows
