@@ -128,18 +128,15 @@ DELEGATING = {
                   "                                  for s in ('depth', 'width', 'resolution')}}\n",
     },
     "09_width_interaction": {
-        "over_seeds": "from effnet_lib.face.study_plots import summarize\n\n\n"
+        "over_seeds": "from effnet_lib.results.analysis import NetworkSummary\n\n\n"
                       "def over_seeds(runs, depth, width, resolution):\n"
-                      "    records = [dict(key=f\"{r['depth']} {r['width']} {r['resolution']} | seed {r['seed']}\", strategy='grid',\n"
-                      "                    group='', phi=None, multipliers=dict(depth=r['depth'], width=r['width'],\n"
-                      "                    resolution=r['resolution']), network=dict(image_size=0), multiply_adds=r['multiply_adds'],\n"
-                      "                    parameters=0, cost_ratio=0, seed=r['seed'], final_accuracy=r['accuracy'],\n"
-                      "                    wall_seconds=0, study=dict(name='answer', preset='cpu')) for r in runs]\n"
-                      "    for row in summarize(records) if records else []:\n"
-                      "        if same(row['depth'], depth) and same(row['width'], width) and same(row['resolution'], resolution):\n"
-                      "            return dict(mean=row['accuracy'], low=row['low'], high=row['high'], seeds=len(row['seeds']),\n"
-                      "                        multiply_adds=row['multiply_adds'])\n"
-                      "    return None\n",
+                      "    found = [r for r in runs if same(r['depth'], depth) and same(r['width'], width)\n"
+                      "             and same(r['resolution'], resolution)]\n"
+                      "    if not found:\n"
+                      "        return None\n"
+                      "    s = NetworkSummary('grid', '', None, depth, width, resolution, 0, found[0]['multiply_adds'], 0, 0.0,\n"
+                      "                       tuple(r['seed'] for r in found), tuple(r['accuracy'] for r in found), 0.0)\n"
+                      "    return dict(mean=s.mean, low=s.low, high=s.high, seeds=s.n, multiply_adds=s.multiply_adds)\n",
     },
     "10_scaling_other_convnets": {
         "scale_network": "def scale_network(spec, depth=1.0, width=1.0, resolution=1.0):\n"

@@ -74,7 +74,13 @@ def _make_reporter(sign, channel, runner_code, trusted, grader_codes, course_cod
     file-name prefixes of installed code (anything else is the notebook's)."""
     import _thread
 
+    import dis
+    from types import FunctionType
+
     ident, write, getframe = _thread.get_ident, os.write, sys._getframe
+    resume = dis.opmap.get("RESUME", -1)   # 3.11+: where a function's own code starts, after its cell set-up
+    current_hooks = {"sys.settrace": sys.gettrace, "sys.setprofile": sys.getprofile}
+    Function = FunctionType
     lock = _thread.allocate_lock()
     Base, Str, Int, Tuple, Bytes, Type, Len, Identity = BaseException, str, int, tuple, bytes, type, len, id
     record, watched = RECORD, dict(WATCHED)
@@ -111,6 +117,17 @@ def _make_reporter(sign, channel, runner_code, trusted, grader_codes, course_cod
 
     def notebook(frame):
         return frame is not None and not frame.f_code.co_filename.startswith(roots)
+
+    def not_started(frame):
+        # No instruction of the frame's own code has run: it stands at or before its first RESUME (a
+        # function with closure cells sets them up first), or, before 3.11, at no instruction at all.
+        code, at = frame.f_code.co_code, frame.f_lasti
+        if resume < 0:
+            return at <= 0
+        offset = 0
+        while offset < Len(code) and code[offset] != resume:
+            offset += 2
+        return at <= offset
 
     def caller():
         # The code that raised the event (frame 0 is this function, 1 judge, 2 the reporter); None
@@ -169,7 +186,13 @@ def _make_reporter(sign, channel, runner_code, trusted, grader_codes, course_cod
         second = args[1] if Len(args) > 1 else None
         if event in ("sys.settrace", "sys.setprofile"):
             if source is None or Identity(source.f_code) not in trusted_ids:
-                flag("flag", words, source)
+                # Python itself unsets a trace hook that raised, and audits that from the frame the hook was
+                # called for, before that frame ran an instruction of its own: the guard's hook refusing the
+                # library. Any code that calls sys.settrace has run instructions to get there.
+                current = current_hooks[event]()
+                if not (Type(current) is Function and Identity(current.__code__) in trusted_ids
+                        and source is not None and not_started(source)):
+                    flag("flag", words, source)
         elif event in ("function.__new__", "exec"):
             if Identity(first) in grader_ids:
                 flag("flag", words, source)
@@ -214,6 +237,24 @@ def _fingerprinter(references, guard, builtins_module, roots):
     the tests use (and whether the notebook defined it), of Python's builtins and of the guard."""
     from types import BuiltinMethodType, FunctionType, MethodType, MethodWrapperType
 
+    # Values compared by equality, not identity: a property's str or a shape is made anew at each read. Types
+    # are matched by identity (a class could claim to equal str), and a tuple or torch.Size only when it holds
+    # plain ints or strs (hashing anything else could run the notebook's code inside this hook). torch.Size
+    # is looked up once torch is imported (the kernel starts before the notebook imports it).
+    plain_values, Tuple = (str, bytes, int, float, complex, bool, type(None)), tuple
+
+    def by_equality(kind, value):
+        for known in plain_values:
+            if kind is known:
+                return True
+        torch = modules.get("torch")
+        if kind is Tuple or (torch is not None and kind is attribute(torch, "Size", None)):
+            for item in value:
+                if Type(item) is not Int and Type(item) is not Str:
+                    return False
+            return True
+        return False
+
     Base, Int, Str, Type = BaseException, int, str, type
     identity, digest, attribute, instance_of, names_of = id, hash, getattr, isinstance, vars
     modules, caches, builtin_changes = sys.modules, CACHES, BUILTIN_CHANGES
@@ -232,6 +273,8 @@ def _fingerprinter(references, guard, builtins_module, roots):
             return digest((identity(value.__self__), identity(value.__func__)))
         if kind is BuiltinMethodType or kind is MethodWrapperType:   # list.append, Random.random: the same
             return digest((identity(value.__self__), identity(kind), value.__name__))
+        if by_equality(kind, value):      # a property's str or a shape made anew at each read: its value counts
+            return digest((identity(kind), digest(value)))
         own = table(names_of(value), caches) if instance_of(value, Type) else 0
         code = identity(value.__code__) if kind is FunctionType else 0
         return digest((identity(value), identity(kind), table(names_of(kind), caches), own, code))

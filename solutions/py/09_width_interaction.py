@@ -90,7 +90,7 @@ for d, w, r in networks:
     runs += [dict(depth=d, width=w, resolution=r, seed=s, multiply_adds=madds, accuracy=a) for s, a in enumerate(accuracies)]
     expected[d, w, r] = (sum(accuracies) / len(accuracies), min(accuracies), max(accuracies), len(accuracies), madds)
 rng.shuffle(runs)
-with switched_off("effnet_lib.face", "effnet_lib.learn"):
+with switched_off("effnet_lib.face", "effnet_lib.learn", "effnet_lib.results"):
     for key in networks:   # checked inside too: nothing the answer returns runs unswitched
         answer = over_seeds(runs, *key)
         assert answer is not None, f"{key}: None, but it has runs"
@@ -139,7 +139,7 @@ for d, r in bases:
         expected[d, r].append((w, sum(accuracies) / len(accuracies), len(accuracies)))
 runs.append(dict(depth=2.0, width=1.0, resolution=1.0, seed=0, multiply_adds=1, accuracy=0.5))   # another base
 rng.shuffle(runs)
-with switched_off("effnet_lib.face", "effnet_lib.learn"):
+with switched_off("effnet_lib.face", "effnet_lib.learn", "effnet_lib.results"):
     for base in bases:   # checked inside too: nothing the answer returns runs unswitched
         got = [(float(w), float(point["mean"]), float(point["seeds"])) for w, point in width_line(runs, *base)]
         assert len(got) == len(expected[base]), f"base {base}: {len(got)} widths, expected {len(expected[base])}"
