@@ -240,7 +240,10 @@ pilot = study_results.load_results(pilot_study, path=study_results.results_path(
 print(study_plots.describe_study(pilot))
 study_plots.learning_curves(pilot)
 plt.show()
-print(study_plots.last_epoch_rise(pilot))
+if max(len(r.epochs) for r in pilot) > 1:
+    print(study_plots.last_epoch_rise(pilot))
+else:                                    # the smoke preset trains one epoch
+    print("these runs trained one epoch: there is no last epoch's rise to read")
 
 # %% [markdown]
 # Four epochs are not a plateau either. Part of the last epoch's rise is the schedule's: its learning rate decays
