@@ -442,7 +442,19 @@ def test_a_batch_run_by_an_unprivileged_user_leaves_nothing_behind():
         assert sorted(p.name for p in (work / "tmp").iterdir()) == [], "the batch left temporary files behind"
         assert sorted(str(p) for p in (work / "home").rglob("*")) == [], "the batch wrote into its user's home"
         if owner is not None:
-            left = [p for p in Path("/tmp").iterdir() if p.name not in tmp_before and p.owner() == owner]
+            # By uid, not name: another pytest worker's sandboxes come and go in /tmp meanwhile, owned by
+            # uids with no name (getpwuid fails on them) or already gone.
+            import pwd
+
+            uid = pwd.getpwnam(owner).pw_uid
+
+            def owned(path):
+                try:
+                    return path.stat().st_uid == uid
+                except FileNotFoundError:
+                    return False
+
+            left = [p for p in Path("/tmp").iterdir() if p.name not in tmp_before and owned(p)]
             assert left == [], left
     finally:
         shutil.rmtree(work, ignore_errors=True)
