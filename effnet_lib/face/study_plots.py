@@ -167,6 +167,11 @@ def figure_4(records: Sequence[RunRecord], metric: str = "test_accuracy"):
     return fig
 
 
+def _base_runs(records: Sequence[RunRecord]) -> list[RunRecord]:
+    """The base's runs with the study's own recipe (not the pilot's recipe trials)."""
+    return [r for r in records if r.strategy == "baseline" and not r.recipe_changes]
+
+
 def learning_curves(records: Sequence[RunRecord]):
     """Validation accuracy after each epoch of the base's runs, with the recipe trials beside them.
 
@@ -176,7 +181,7 @@ def learning_curves(records: Sequence[RunRecord]):
 
     _check(records)
     fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
-    base = [r for r in records if r.strategy == "baseline" and not r.recipe_changes]
+    base = _base_runs(records)
     for i, r in enumerate(sorted(base, key=lambda r: r.seed)):
         ax.plot([e.epoch for e in r.epochs], [100 * e.validation_accuracy for e in r.epochs], "o-", color="black",
                 alpha=0.5, label="the base, the study's recipe (one line per seed)" if i == 0 else None)
@@ -197,7 +202,7 @@ def learning_curves(records: Sequence[RunRecord]):
 def last_epoch_rise(records: Sequence[RunRecord]) -> str:
     """Whether the base was still rising at its last epoch: its validation accuracy's change over that epoch,
     seed by seed (the schedule question a pilot asks before the study trusts its epochs)."""
-    base = [r for r in records if r.strategy == "baseline" and not r.recipe_changes and len(r.epochs) > 1]
+    base = [r for r in _base_runs(records) if len(r.epochs) > 1]
     if not base:
         raise ValueError("no run of the base with two epochs or more; the last epoch's rise needs one.")
     rises = sorted(100 * (r.epochs[-1].validation_accuracy - r.epochs[-2].validation_accuracy) for r in base)
